@@ -1,0 +1,314 @@
+//! The IKE debug classifier: each unsolicited line gets a phase, a failure flag and the
+//! exchange it belongs to. The rules are data (`rules.toml`, compiled in) so they can be
+//! read, tested and extended by a user file without a rebuild.
+
+use crate::model::{Classification, ExchangeRef, Phase};
+use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use serde::Deserialize;
+use std::path::Path;
+use std::sync::OnceLock;
+
+/// The built-in rules.
+pub const BUILTIN_RULES: &str = include_str!("rules.toml");
+
+#[derive(Debug, thiserror::Error)]
+pub enum RulesError {
+    #[error("{file}: {message}")]
+    Syntax { file: String, message: String },
+    #[error("{file}: rule {index} ({name}): {message}")]
+    Rule {
+        file: String,
+        index: usize,
+        name: String,
+        message: String,
+    },
+    #[error("{file}: cannot read: {source}")]
+    Io {
+        file: String,
+        source: std::io::Error,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    #[serde(default)]
+    rule: Vec<RuleDef>,
+    extract: Option<ExtractDef>,
+    shape: Option<ShapeDef>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleDef {
+    name: String,
+    pattern: String,
+    phase: Option<String>,
+    failure: Option<bool>,
+    #[serde(default)]
+    priority: i32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExtractDef {
+    exchange_id: String,
+    peer: String,
+    any_address: String,
+    cookie: String,
+    message_id: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShapeDef {
+    patterns: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+struct Rule {
+    name: String,
+    phase: Option<Phase>,
+    failure: Option<bool>,
+    priority: i32,
+}
+
+#[derive(Debug, Clone)]
+struct Extract {
+    exchange_id: Regex,
+    peer: Regex,
+    any_address: Regex,
+    cookie: Regex,
+    message_id: Regex,
+}
+
+/// A compiled rule set.
+#[derive(Debug, Clone)]
+pub struct Classifier {
+    rules: Vec<Rule>,
+    patterns: Vec<String>,
+    set: RegexSet,
+    shapes: RegexSet,
+    shape_patterns: Vec<String>,
+    extract: Extract,
+}
+
+fn build_regex(p: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(p)
+        .case_insensitive(true)
+        .unicode(false)
+        .build()
+}
+
+fn build_set(ps: &[String]) -> Result<RegexSet, regex::Error> {
+    RegexSetBuilder::new(ps)
+        .case_insensitive(true)
+        .unicode(false)
+        .build()
+}
+
+fn parse_file(text: &str, file: &str) -> Result<RuleFile, RulesError> {
+    toml::from_str(text).map_err(|e| RulesError::Syntax {
+        file: file.to_string(),
+        message: e.to_string(),
+    })
+}
+
+impl Classifier {
+    /// The built-in rules (compiled once per process).
+    pub fn builtin() -> &'static Classifier {
+        static C: OnceLock<Classifier> = OnceLock::new();
+        C.get_or_init(|| {
+            Classifier::from_sources(&[(BUILTIN_RULES, "built-in rules")])
+                .expect("the built-in rules compile (a test checks this)")
+        })
+    }
+
+    /// The built-in rules plus a user's file of rules.
+    pub fn with_user_file(path: &Path) -> Result<Classifier, RulesError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| RulesError::Io {
+            file: file.clone(),
+            source,
+        })?;
+        Classifier::from_sources(&[(BUILTIN_RULES, "built-in rules"), (&text, &file)])
+    }
+
+    /// Rule files in order; later files add rules, and may add shapes. The first file must
+    /// hold the `[extract]` patterns; a later one may replace them.
+    pub fn from_sources(sources: &[(&str, &str)]) -> Result<Classifier, RulesError> {
+        let mut rules = Vec::new();
+        let mut patterns = Vec::new();
+        let mut shape_patterns = Vec::new();
+        let mut extract_def = None;
+        for (text, file) in sources {
+            let parsed = parse_file(text, file)?;
+            for (i, r) in parsed.rule.into_iter().enumerate() {
+                let err = |message: String| RulesError::Rule {
+                    file: file.to_string(),
+                    index: i + 1,
+                    name: r.name.clone(),
+                    message,
+                };
+                let phase = match &r.phase {
+                    Some(p) => Some(Phase::parse(p).ok_or_else(|| {
+                        err(format!(
+                            "phase must be \"1\", \"1.5\", \"2\", \"info\" or \"none\", not {p:?}"
+                        ))
+                    })?),
+                    None => None,
+                };
+                build_regex(&r.pattern).map_err(|e| err(e.to_string()))?;
+                if phase.is_none() && r.failure.is_none() {
+                    return Err(err("a rule must set a phase or failure".into()));
+                }
+                patterns.push(r.pattern.clone());
+                rules.push(Rule {
+                    name: r.name,
+                    phase,
+                    failure: r.failure,
+                    priority: r.priority,
+                });
+            }
+            if let Some(s) = parsed.shape {
+                for p in &s.patterns {
+                    build_regex(p).map_err(|e| RulesError::Syntax {
+                        file: file.to_string(),
+                        message: format!("shape pattern {p:?}: {e}"),
+                    })?;
+                }
+                shape_patterns.extend(s.patterns);
+            }
+            if let Some(x) = parsed.extract {
+                extract_def = Some((x, file.to_string()));
+            }
+        }
+        let Some((x, xfile)) = extract_def else {
+            return Err(RulesError::Syntax {
+                file: sources.first().map(|s| s.1).unwrap_or("rules").to_string(),
+                message: "missing [extract] table".into(),
+            });
+        };
+        let rx = |p: &str| {
+            build_regex(p).map_err(|e| RulesError::Syntax {
+                file: xfile.clone(),
+                message: format!("extract pattern {p:?}: {e}"),
+            })
+        };
+        let extract = Extract {
+            exchange_id: rx(&x.exchange_id)?,
+            peer: rx(&x.peer)?,
+            any_address: rx(&x.any_address)?,
+            cookie: rx(&x.cookie)?,
+            message_id: rx(&x.message_id)?,
+        };
+        let set = build_set(&patterns).map_err(|e| RulesError::Syntax {
+            file: "rules".into(),
+            message: e.to_string(),
+        })?;
+        let shapes = build_set(&shape_patterns).map_err(|e| RulesError::Syntax {
+            file: "rules".into(),
+            message: e.to_string(),
+        })?;
+        Ok(Classifier {
+            rules,
+            patterns,
+            set,
+            shapes,
+            shape_patterns,
+            extract,
+        })
+    }
+
+    pub fn rule_count(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Classify one line. `with_exchange` also extracts the exchange reference (slower).
+    pub fn classify(&self, line: &str, with_exchange: bool) -> Classification {
+        let bytes = line.as_bytes();
+        let mut phase: Option<(i32, usize)> = None;
+        let mut failure: Option<(i32, usize)> = None;
+        for i in self.set.matches(bytes).iter() {
+            let r = &self.rules[i];
+            if r.phase.is_some() && phase.is_none_or(|(p, _)| r.priority > p) {
+                phase = Some((r.priority, i));
+            }
+            if r.failure.is_some() && failure.is_none_or(|(p, _)| r.priority > p) {
+                failure = Some((r.priority, i));
+            }
+        }
+        let mut rules = Vec::new();
+        if let Some((_, i)) = phase {
+            rules.push(self.rules[i].name.clone());
+        }
+        if let Some((_, i)) = failure {
+            if phase.map(|(_, p)| p) != Some(i) {
+                rules.push(self.rules[i].name.clone());
+            }
+        }
+        Classification {
+            phase: phase
+                .and_then(|(_, i)| self.rules[i].phase)
+                .unwrap_or(Phase::None),
+            failure: failure
+                .and_then(|(_, i)| self.rules[i].failure)
+                .unwrap_or(false),
+            rules,
+            exchange: if with_exchange {
+                self.exchange_of(bytes)
+            } else {
+                ExchangeRef::default()
+            },
+        }
+    }
+
+    /// A line that is debug or log output: placed by a rule, or shaped like a log line.
+    pub fn is_debug(&self, line: &str) -> bool {
+        let b = line.as_bytes();
+        self.set.is_match(b) || self.shapes.is_match(b)
+    }
+
+    fn exchange_of(&self, b: &[u8]) -> ExchangeRef {
+        fn first_group(re: &Regex, b: &[u8]) -> Option<String> {
+            let caps = re.captures(b)?;
+            caps.iter()
+                .skip(1)
+                .flatten()
+                .next()
+                .map(|m| String::from_utf8_lossy(m.as_bytes()).into_owned())
+        }
+        let x = &self.extract;
+        let exchange_id = first_group(&x.exchange_id, b)
+            .and_then(|s| s.parse::<u32>().ok())
+            .filter(|id| *id != 0);
+        let peer = first_group(&x.peer, b)
+            .or_else(|| first_group(&x.any_address, b))
+            .filter(|a| a.parse::<std::net::Ipv4Addr>().is_ok());
+        let cookie = first_group(&x.cookie, b)
+            .filter(|c| c.bytes().any(|ch| ch.is_ascii_digit()))
+            .map(|c| c.to_ascii_lowercase());
+        let message_id = first_group(&x.message_id, b);
+        ExchangeRef {
+            exchange_id,
+            peer,
+            cookie,
+            message_id,
+        }
+    }
+
+    /// The pattern of each rule, by name (for `tunnelscope rules`-style listings and tests).
+    pub fn patterns(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.rules
+            .iter()
+            .zip(self.patterns.iter())
+            .map(|(r, p)| (r.name.as_str(), p.as_str()))
+    }
+
+    pub fn shape_patterns(&self) -> &[String] {
+        &self.shape_patterns
+    }
+}
+
+#[cfg(test)]
+mod tests;

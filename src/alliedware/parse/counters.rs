@@ -1,0 +1,125 @@
+//! Counter displays: section titles and `name value` pairs, several pairs per line allowed.
+//! Every `identifier integer` pair is kept; names are never assumed.
+
+use super::Parsed;
+use crate::alliedware::table::is_rule;
+use crate::model::{Counter, SourceLine};
+use regex::Regex;
+use std::sync::OnceLock;
+
+fn pair_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    // `name 12`, `name: 12`, `name ...... 12`, `name=12`
+    RE.get_or_init(|| {
+        Regex::new(r"([A-Za-z][A-Za-z0-9_]*)(?:\s*[:=]\s*|\s*\.{2,}\s*|\s+)(\d+)\b")
+            .expect("valid pattern")
+    })
+}
+
+/// The pairs of a line, when the whole line is pairs (and nothing else but space and dots).
+pub fn pairs(line: &str) -> Option<Vec<(&str, &str)>> {
+    let mut found = Vec::new();
+    let mut last = 0;
+    for c in pair_re().captures_iter(line) {
+        let (Some(m), Some(n), Some(v)) = (c.get(0), c.get(1), c.get(2)) else {
+            continue;
+        };
+        if !line[last..m.start()].trim().is_empty() {
+            return None;
+        }
+        found.push((n.as_str(), v.as_str()));
+        last = m.end();
+    }
+    (!found.is_empty() && line[last..].trim().is_empty()).then_some(found)
+}
+
+pub fn fits(line: &str) -> bool {
+    let t = line.trim();
+    t.is_empty() || is_rule(t) || pairs(t).is_some()
+}
+
+/// A line that names a counter display or section (`Outbound Packet Processing Counters`).
+pub fn is_title(line: &str) -> bool {
+    let t = line.trim().trim_end_matches(':').trim_end();
+    t.len() > 8
+        && t.len() < 80
+        && t.to_ascii_lowercase().ends_with("counters")
+        && pairs(t).is_none()
+}
+
+/// Parse one counter display; `command` is its canonical command.
+pub fn parse(command: &str, lines: &[SourceLine]) -> Parsed<Counter> {
+    let mut out = Parsed::default();
+    let mut section = String::new();
+    for l in lines {
+        let t = l.text.trim();
+        if t.is_empty() || is_rule(t) {
+            continue;
+        }
+        match pairs(t) {
+            Some(ps) => {
+                for (name, value) in ps {
+                    match value.parse::<u64>() {
+                        Ok(value) => out.items.push(Counter {
+                            command: command.to_string(),
+                            section: section.clone(),
+                            name: name.to_string(),
+                            value,
+                            line: l.number,
+                        }),
+                        Err(_) => out.unrecognised.push(l.clone()),
+                    }
+                }
+            }
+            None => {
+                // Any other line is the title of the section that follows (debug lines were
+                // routed away before the parser saw the block).
+                if t.len() <= 120 {
+                    section = t.trim_end_matches(':').trim().to_string();
+                } else {
+                    out.unrecognised.push(l.clone());
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sections_and_several_pairs_per_line() {
+        let lines: Vec<SourceLine> = "IPSEC Policy wiz_Peer1 to Peer2 Counters\n\
+             Outbound Packet Processing Counters:\n\
+             \x20 outProcessStarted ........ 12    outProcessDone ........... 10\n\
+             \x20 outProcessFailed             2\n\
+             Inbound Packet Processing Counters:\n\
+             \x20 inProcessDone: 9   inBadSpiResponse: 0\n\
+             \x20 inDropInvalidSa 18446744073709551615\n"
+            .lines()
+            .enumerate()
+            .map(|(i, t)| SourceLine::new(i + 1, t))
+            .collect();
+        let p = parse("show ipsec policy=x counters", &lines);
+        assert!(p.unrecognised.is_empty(), "{:?}", p.unrecognised);
+        let get = |n: &str| p.items.iter().find(|c| c.name == n).unwrap();
+        assert_eq!(get("outProcessDone").value, 10);
+        assert_eq!(get("outProcessDone").section, "Outbound Packet Processing Counters");
+        assert_eq!(get("outProcessFailed").value, 2);
+        assert_eq!(get("inProcessDone").section, "Inbound Packet Processing Counters");
+        assert_eq!(get("inBadSpiResponse").value, 0);
+        assert_eq!(get("inDropInvalidSa").value, u64::MAX);
+        assert_eq!(p.items.len(), 6);
+    }
+
+    #[test]
+    fn debug_text_is_not_pairs() {
+        assert!(pairs("ISAKMP: SA 3 established").is_none());
+        assert!(pairs("Phase 1 main mode done").is_none());
+        assert!(pairs("a 1 b 2").is_some());
+        assert!(is_title("Outbound Packet Processing Counters"));
+        assert!(!is_title("inProcessDone 3"));
+    }
+}

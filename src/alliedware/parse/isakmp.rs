@@ -1,0 +1,297 @@
+//! `show isakmp sa` and `show isakmp exchange`.
+
+use super::Parsed;
+use crate::alliedware::table::{dash_none, is_rule, Header};
+use crate::model::{Exchange, IkeSa, Limits, SourceLine};
+use regex::Regex;
+use std::sync::OnceLock;
+
+fn sa_row_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"^\s*(\d+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+/\S+/\S+)\s+(\S+/\S+/\S+)\s*$")
+            .expect("valid pattern")
+    })
+}
+
+fn exch_row_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"^\s*(\d+)\s+(1\.5|1|2|-)\s+([A-Za-z_]+)\s+(\S+)\s+([A-Za-z_]+)\s*$")
+            .expect("valid pattern")
+    })
+}
+
+/// A line of the `show isakmp sa` header (either line of a two-line header).
+pub fn is_sa_header(line: &str) -> bool {
+    let l = line.to_ascii_lowercase();
+    l.contains("peeraddress") && (l.contains("enca") || l.contains("hasha") || l.contains("expiry"))
+        || l.contains("hard/soft/used")
+        || (l.contains("bytes") && l.contains("seconds") && !l.chars().any(|c| c.is_ascii_digit()))
+}
+
+pub fn sa_fits(line: &str) -> bool {
+    let t = line.trim();
+    t.is_empty() || is_rule(t) || is_sa_header(t) || sa_row_re().is_match(t)
+}
+
+/// Title or notice lines that carry no row (e.g. `ISAKMP SAs`, `No SAs`): no digits.
+fn is_title(t: &str) -> bool {
+    !t.is_empty() && t.len() < 60 && !t.bytes().any(|b| b.is_ascii_digit()) && !t.contains(':')
+}
+
+fn limits(s: &str) -> Option<Limits> {
+    let mut parts = s.trim().split('/');
+    let mut next = || -> Option<Option<u64>> {
+        let p = parts.next()?.trim();
+        if p == "-" || p.is_empty() {
+            Some(None)
+        } else {
+            p.parse().ok().map(Some)
+        }
+    };
+    let l = Limits {
+        hard: next()?,
+        soft: next()?,
+        used: next()?,
+    };
+    parts.next().is_none().then_some(l)
+}
+
+fn make_sa(
+    id: &str,
+    peer: &str,
+    enc: &str,
+    hash: &str,
+    bytes: &str,
+    secs: &str,
+    line: usize,
+) -> Option<IkeSa> {
+    let sa_id = id.trim().parse().ok()?;
+    let peer = peer.trim();
+    if peer.is_empty() || peer.contains(' ') {
+        return None;
+    }
+    let bytes = limits(bytes)?;
+    let seconds = limits(secs)?;
+    let encryption = dash_none(enc);
+    let hash = dash_none(hash);
+    let established = encryption.is_some()
+        && hash.is_some()
+        && !(bytes.all_zero() && seconds.all_zero())
+        && !(seconds.hard.is_none() && bytes.hard.is_none());
+    Some(IkeSa {
+        sa_id,
+        peer: peer.to_string(),
+        encryption,
+        hash,
+        bytes,
+        seconds,
+        established,
+        line,
+    })
+}
+
+/// Parse `show isakmp sa`.
+pub fn parse_sa(lines: &[SourceLine]) -> Parsed<IkeSa> {
+    let mut out = Parsed::default();
+    let mut header: Option<Header> = None;
+    let mut bytes_first = true;
+    let mut pos_bytes = None;
+    let mut pos_secs = None;
+    for l in lines {
+        let t = l.text.trim();
+        if t.is_empty() || is_rule(t) {
+            continue;
+        }
+        if is_sa_header(t) {
+            let low = l.text.to_ascii_lowercase();
+            if let (Some(b), Some(s)) = (low.find("bytes"), low.find("seconds")) {
+                bytes_first = b < s;
+                pos_bytes = Some(l.text[..b].chars().count());
+                pos_secs = Some(l.text[..s].chars().count());
+            }
+            if low.contains("peeraddress") {
+                header = Header::locate(&l.text, &["SA Id", "PeerAddress", "EncA", "HashA"], 4);
+            }
+            continue;
+        }
+        // First the header's columns, then the row's own words.
+        let by_header = match (&header, pos_bytes, pos_secs) {
+            (Some(h), Some(pb), Some(ps)) => {
+                let mut h = h.clone();
+                let (first, second) = if bytes_first { (pb, ps) } else { (ps, pb) };
+                h.columns.push(crate::alliedware::table::Column {
+                    name: "first".into(),
+                    start: first,
+                });
+                h.columns.push(crate::alliedware::table::Column {
+                    name: "second".into(),
+                    start: second,
+                });
+                let c = h.cut(&l.text);
+                if bytes_first {
+                    make_sa(&c[0], &c[1], &c[2], &c[3], &c[4], &c[5], l.number)
+                } else {
+                    make_sa(&c[0], &c[1], &c[2], &c[3], &c[5], &c[4], l.number)
+                }
+            }
+            _ => None,
+        };
+        let sa = by_header.or_else(|| {
+            let c = sa_row_re().captures(t)?;
+            let (b, s) = if bytes_first { (&c[5], &c[6]) } else { (&c[6], &c[5]) };
+            make_sa(&c[1], &c[2], &c[3], &c[4], b, s, l.number)
+        });
+        match sa {
+            Some(sa) => out.items.push(sa),
+            None if is_title(t) => {}
+            None => out.unrecognised.push(l.clone()),
+        }
+    }
+    out
+}
+
+pub fn is_exchange_header(line: &str) -> bool {
+    let l = line.to_ascii_lowercase();
+    (l.contains("phase") && l.contains("state") && l.contains("peeraddress"))
+        || l.trim() == "isakmp exchanges"
+}
+
+pub fn exchange_fits(line: &str) -> bool {
+    let t = line.trim();
+    t.is_empty()
+        || is_rule(t)
+        || is_exchange_header(t)
+        || exch_row_re().is_match(t)
+}
+
+fn make_exchange(id: &str, phase: &str, state: &str, peer: &str, kind: &str, line: usize) -> Option<Exchange> {
+    let id = id.trim().parse().ok()?;
+    let phase = phase.trim();
+    if !matches!(phase, "1" | "1.5" | "2" | "-") {
+        return None;
+    }
+    let word = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let (state, kind, peer) = (state.trim(), kind.trim(), peer.trim());
+    if !word(state) || !word(kind) || peer.is_empty() || peer.contains(' ') {
+        return None;
+    }
+    Some(Exchange {
+        id,
+        phase: phase.to_string(),
+        state: state.to_string(),
+        peer: peer.to_string(),
+        kind: kind.to_string(),
+        in_state_secs: None,
+        line,
+    })
+}
+
+/// Parse `show isakmp exchange`.
+pub fn parse_exchanges(lines: &[SourceLine]) -> Parsed<Exchange> {
+    let mut out = Parsed::default();
+    let mut header: Option<Header> = None;
+    for l in lines {
+        let t = l.text.trim();
+        if t.is_empty() || is_rule(t) {
+            continue;
+        }
+        if is_exchange_header(t) {
+            if let Some(h) = Header::locate(&l.text, &["Id", "Phase", "State", "PeerAddress", "Type"], 5) {
+                header = Some(h);
+            }
+            continue;
+        }
+        let by_header = header.as_ref().and_then(|h| {
+            let c = h.cut(&l.text);
+            make_exchange(&c[0], &c[1], &c[2], &c[3], &c[4], l.number)
+        });
+        let ex = by_header.or_else(|| {
+            let c = exch_row_re().captures(t)?;
+            make_exchange(&c[1], &c[2], &c[3], &c[4], &c[5], l.number)
+        });
+        match ex {
+            Some(e) => out.items.push(e),
+            None if is_title(t) => {}
+            None => out.unrecognised.push(l.clone()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn src(text: &str) -> Vec<SourceLine> {
+        text.lines()
+            .enumerate()
+            .map(|(i, t)| SourceLine::new(i + 1, t))
+            .collect()
+    }
+
+    #[test]
+    fn how_to_note_established() {
+        let p = parse_sa(&src(
+            "SA Id  PeerAddress      EncA.  HashA.  Bytes  Expiry Limits - hard/soft/used  Seconds\n\
+             1      200.200.200.1    3DES   SHA     -/-/-  86400/82080/970",
+        ));
+        assert!(p.unrecognised.is_empty(), "{:?}", p.unrecognised);
+        let sa = &p.items[0];
+        assert_eq!(sa.sa_id, 1);
+        assert_eq!(sa.peer, "200.200.200.1");
+        assert_eq!(sa.encryption.as_deref(), Some("3DES"));
+        assert_eq!(sa.hash.as_deref(), Some("SHA"));
+        assert_eq!(sa.bytes, Limits::default());
+        assert_eq!(sa.seconds.hard, Some(86400));
+        assert_eq!(sa.seconds.soft, Some(82080));
+        assert_eq!(sa.seconds.used, Some(970));
+        assert!(sa.established);
+    }
+
+    #[test]
+    fn two_line_header_and_preparation_stage() {
+        let p = parse_sa(&src(
+            "  SA Id  PeerAddress       EncA.   HashA.   Expiry Limits - hard/soft/used\n\
+             \x20                                          Bytes            Seconds\n\
+             \x20 ----------------------------------------------------------------------\n\
+             \x20 1      200.200.200.1     -       -        0/0/0            0/0/0\n\
+             \x20 12     10.0.0.1          DES     MD5      1000/900/12      3600/3420/5\n",
+        ));
+        assert_eq!(p.items.len(), 2, "{:?}", p.unrecognised);
+        assert!(!p.items[0].established);
+        assert_eq!(p.items[0].encryption, None);
+        assert!(p.items[0].seconds.all_zero());
+        assert_eq!(p.items[1].bytes.hard, Some(1000));
+        assert_eq!(p.items[1].seconds.hard, Some(3600));
+    }
+
+    #[test]
+    fn seconds_before_bytes() {
+        let p = parse_sa(&src(
+            "SA Id PeerAddress EncA. HashA. Seconds Bytes\n\
+             3 1.2.3.4 DES SHA 100/90/1 -/-/-",
+        ));
+        assert_eq!(p.items[0].seconds.hard, Some(100));
+        assert_eq!(p.items[0].bytes.hard, None);
+    }
+
+    #[test]
+    fn exchanges() {
+        let p = parse_exchanges(&src(
+            "ISAKMP Exchanges\n\n Id     Phase  State          PeerAddress       Type\n\
+             ------------------------------------------------------\n\
+             348    1      SASENT         200.200.200.1     MAIN\n\
+             349    1.5    REQSENT        200.200.200.1     TRANSACTION\n\
+             350    2      WAIT_HASH_SA_NONCE 200.200.200.1 QUICK\n",
+        ));
+        assert!(p.unrecognised.is_empty(), "{:?}", p.unrecognised);
+        assert_eq!(p.items.len(), 3);
+        assert_eq!(p.items[0].id, 348);
+        assert_eq!(p.items[0].state, "SASENT");
+        assert_eq!(p.items[1].phase, "1.5");
+        assert_eq!(p.items[2].state, "WAIT_HASH_SA_NONCE");
+        assert_eq!(p.items[2].kind, "QUICK");
+    }
+}

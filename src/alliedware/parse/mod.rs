@@ -1,0 +1,195 @@
+//! Display parsers: command blocks in, model values out. One entry point (`apply`) for live
+//! sessions and files alike; `fits` and `sniff` tell the transcript which lines belong where.
+
+pub mod config;
+pub mod counters;
+pub mod detail;
+pub mod interface;
+pub mod ipsec;
+pub mod isakmp;
+pub mod log;
+
+use crate::alliedware::commands::Display;
+use crate::model::{RawOutput, Snapshot, SourceLine};
+
+/// What one parser made of its lines: the values, and the lines it did not understand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parsed<T> {
+    pub items: Vec<T>,
+    pub unrecognised: Vec<SourceLine>,
+}
+
+impl<T> Default for Parsed<T> {
+    fn default() -> Self {
+        Parsed {
+            items: Vec::new(),
+            unrecognised: Vec::new(),
+        }
+    }
+}
+
+/// True when `line` has the shape of `display`'s output (header, row, blank, rule).
+/// Lines that do not fit may be debug output that arrived in the middle of it.
+pub fn fits(display: Display, line: &str) -> bool {
+    match display {
+        Display::IsakmpSa => isakmp::sa_fits(line),
+        Display::IsakmpExchange => isakmp::exchange_fits(line),
+        Display::IpsecSa => ipsec::fits(line),
+        Display::IsakmpSaDetail | Display::IpsecSaDetail | Display::IsakmpExchangeDetail => {
+            detail::fits(line)
+        }
+        Display::Counters => counters::fits(line) || counters::is_title(line),
+        Display::IpInterface => interface::fits(line),
+        Display::Config => config::fits(line),
+        Display::Log => log::fits(line),
+        Display::DebugIpsec | Display::Other => true,
+    }
+}
+
+/// A line that starts a display on its own (its header), for text with no prompts, such as
+/// a saved `show debug ipsec`.
+pub fn sniff(line: &str) -> Option<Display> {
+    let t = line.trim();
+    if t.is_empty() {
+        return None;
+    }
+    let low = t.to_ascii_lowercase();
+    if low.contains("peeraddress")
+        && (low.contains("enca") || low.contains("hasha") || low.contains("expiry"))
+    {
+        return Some(Display::IsakmpSa);
+    }
+    if isakmp::is_exchange_header(t) {
+        return Some(Display::IsakmpExchange);
+    }
+    if ipsec::is_header(t) && low.contains("spi") {
+        return Some(Display::IpsecSa);
+    }
+    if interface::is_header(t) {
+        return Some(Display::IpInterface);
+    }
+    if log::is_header(t) {
+        return Some(Display::Log);
+    }
+    if counters::is_title(t) {
+        return Some(Display::Counters);
+    }
+    if config::is_config_start(t) {
+        return Some(Display::Config);
+    }
+    if let Some((0, label, _)) = detail::leader(line) {
+        if label.eq_ignore_ascii_case("SA Id") {
+            return Some(Display::IpsecSaDetail);
+        }
+    }
+    None
+}
+
+/// Apply one command's output to the router state. `canonical` is the command as
+/// `commands::recognise` spelt it. Lines no parser understood are kept in `snapshot.raw`.
+pub fn apply(display: Display, canonical: &str, lines: &[SourceLine], snapshot: &mut Snapshot) {
+    let first_line = lines.first().map(|l| l.number).unwrap_or(0);
+    let unrecognised = match display {
+        Display::IsakmpSa => {
+            let p = isakmp::parse_sa(lines);
+            snapshot.ike_sas = p.items;
+            snapshot.seen.ike_sas = true;
+            p.unrecognised
+        }
+        Display::IsakmpExchange => {
+            let p = isakmp::parse_exchanges(lines);
+            snapshot.exchanges = p.items;
+            snapshot.seen.exchanges = true;
+            p.unrecognised
+        }
+        Display::IpsecSa => {
+            let p = ipsec::parse(lines);
+            snapshot.ipsec_sas = p.items;
+            snapshot.seen.ipsec_sas = true;
+            p.unrecognised
+        }
+        Display::IsakmpSaDetail | Display::IpsecSaDetail | Display::IsakmpExchangeDetail => {
+            let p = detail::parse(canonical, lines);
+            for d in p.items {
+                snapshot.replace_detail(d);
+            }
+            p.unrecognised
+        }
+        Display::Counters => {
+            let p = counters::parse(canonical, lines);
+            snapshot.replace_counters(canonical, p.items);
+            p.unrecognised
+        }
+        Display::IpInterface => {
+            let p = interface::parse(lines);
+            snapshot.interfaces = p.items;
+            snapshot.seen.interfaces = true;
+            p.unrecognised
+        }
+        Display::Config => {
+            let (cfg, unknown) = config::parse(lines);
+            let sections = if canonical.starts_with("show config") {
+                config::Sections::for_command(canonical)
+            } else {
+                config::sections_present(&cfg)
+            };
+            config::merge(&mut snapshot.config, cfg, sections);
+            snapshot.seen.config = true;
+            // Other configuration commands are expected in a whole configuration.
+            let _ = unknown;
+            Vec::new()
+        }
+        Display::Log => {
+            let p = log::parse(lines);
+            snapshot.log = p.items;
+            snapshot.seen.log = true;
+            p.unrecognised
+        }
+        Display::DebugIpsec | Display::Other => {
+            let kept: Vec<String> = lines.iter().map(|l| l.text.clone()).collect();
+            if kept.iter().any(|l| !l.trim().is_empty()) {
+                push_raw(
+                    snapshot,
+                    RawOutput {
+                        command: canonical.to_string(),
+                        line: first_line,
+                        lines: kept,
+                        warning: "no parser for this command's output; kept as text".into(),
+                    },
+                );
+            }
+            Vec::new()
+        }
+    };
+    if !unrecognised.is_empty() {
+        let line = unrecognised[0].number;
+        let count = unrecognised.len();
+        push_raw(
+            snapshot,
+            RawOutput {
+                command: canonical.to_string(),
+                line,
+                lines: unrecognised.into_iter().map(|l| l.text).collect(),
+                warning: format!("{count} line(s) of this display were not understood; kept as text"),
+            },
+        );
+    }
+}
+
+/// Raw output is bounded: a flood of unknown text keeps its newest blocks.
+pub const MAX_RAW_BLOCKS: usize = 200;
+pub const MAX_RAW_LINES_PER_BLOCK: usize = 2000;
+
+fn push_raw(snapshot: &mut Snapshot, mut raw: RawOutput) {
+    if raw.lines.len() > MAX_RAW_LINES_PER_BLOCK {
+        let dropped = raw.lines.len() - MAX_RAW_LINES_PER_BLOCK;
+        raw.lines.truncate(MAX_RAW_LINES_PER_BLOCK);
+        raw.warning.push_str(&format!(" ({dropped} more lines not kept)"));
+    }
+    // The same command's earlier output is superseded by this one.
+    snapshot.raw.retain(|r| r.command != raw.command || raw.command.is_empty());
+    if snapshot.raw.len() >= MAX_RAW_BLOCKS {
+        snapshot.raw.remove(0);
+    }
+    snapshot.raw.push(raw);
+}

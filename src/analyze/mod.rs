@@ -1,0 +1,276 @@
+//! The reading pipeline for files (and the state it builds, shared with live sessions):
+//! bytes -> clean lines -> blocks and unsolicited lines -> parsers and classifier -> model
+//! -> doctor. `tunnelscope analyze` is this pipeline plus a report.
+
+pub mod json;
+pub mod report;
+
+use crate::alliedware::debug::Classifier;
+use crate::alliedware::parse;
+use crate::alliedware::prompt::PromptMatcher;
+use crate::console::text::{TextCleaner, TextEvent};
+use crate::console::transcript::{Item, Transcript};
+use crate::doctor::{self, DoctorInput, Finding};
+use crate::model::{DebugEvent, DebugSummary, Snapshot};
+use std::io::Read;
+use std::path::Path;
+
+/// How much to keep while reading.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Keep every unsolicited line as an event (for JSON); otherwise only counts and failures.
+    pub keep_events: bool,
+    /// Work out which exchange each debug line belongs to (costs time on large files).
+    pub exchanges: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            keep_events: false,
+            exchanges: true,
+        }
+    }
+}
+
+/// The router state built from text: tables, configuration, the debug stream's summary.
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    pub snapshot: Snapshot,
+    pub debug: DebugSummary,
+    /// Command blocks read.
+    pub blocks: usize,
+    /// Pager prompts removed.
+    pub pager_prompts: usize,
+    /// Blocks cut short by the end of the input.
+    pub truncated_blocks: usize,
+}
+
+impl State {
+    /// Apply one item of the transcript.
+    pub fn apply(
+        &mut self,
+        item: Item,
+        classifier: &Classifier,
+        opts: Options,
+        file: Option<&str>,
+    ) {
+        match item {
+            Item::Block(b) => {
+                self.blocks += 1;
+                if b.truncated {
+                    self.truncated_blocks += 1;
+                }
+                if let Some(name) = b.prompt.as_ref().and_then(|p| p.system_name.clone()) {
+                    self.snapshot.system_name = Some(name);
+                }
+                parse::apply(
+                    b.command.display,
+                    &b.command.canonical,
+                    &b.lines,
+                    &mut self.snapshot,
+                );
+            }
+            Item::Unsolicited(l) => {
+                if l.text.trim().is_empty() {
+                    return;
+                }
+                let c = classifier.classify(&l.text, opts.exchanges);
+                self.debug.record(
+                    DebugEvent {
+                        line: l.number,
+                        file: file.map(str::to_string),
+                        phase: c.phase,
+                        failure: c.failure,
+                        text: l.text,
+                        exchange: c.exchange,
+                    },
+                    opts.keep_events,
+                );
+            }
+            Item::Prompt(p, _) => {
+                if let Some(n) = p.system_name {
+                    self.snapshot.system_name = Some(n);
+                }
+            }
+            Item::Pager => self.pager_prompts += 1,
+            Item::Login(..) | Item::Password(_) => {}
+        }
+    }
+
+    /// The doctor's findings on this state.
+    pub fn findings(&self, live: bool) -> Vec<Finding> {
+        doctor::examine(&DoctorInput {
+            snapshot: &self.snapshot,
+            debug: &self.debug,
+            live,
+        })
+    }
+}
+
+/// What `analyze` produced.
+#[derive(Debug, Clone, Default)]
+pub struct Analysis {
+    pub state: State,
+    pub findings: Vec<Finding>,
+    pub files: Vec<String>,
+    pub bytes: u64,
+    pub lines: usize,
+}
+
+/// Reads text through the pipeline, chunk by chunk.
+pub struct Analyzer<'c> {
+    classifier: &'c Classifier,
+    cleaner: TextCleaner,
+    transcript: Transcript<'c>,
+    events: Vec<TextEvent>,
+    items: Vec<Item>,
+    opts: Options,
+    state: State,
+    file: Option<String>,
+    bytes: u64,
+    lines: usize,
+}
+
+impl<'c> Analyzer<'c> {
+    pub fn new(classifier: &'c Classifier, prompt: PromptMatcher, opts: Options) -> Self {
+        Analyzer {
+            classifier,
+            cleaner: TextCleaner::new(prompt.clone()),
+            transcript: Transcript::new(classifier),
+            events: Vec::new(),
+            items: Vec::new(),
+            opts,
+            state: State::default(),
+            file: None,
+            bytes: 0,
+            lines: 0,
+        }
+    }
+
+    /// Name the file being read (line numbers restart; events say which file).
+    pub fn start_file(&mut self, name: Option<String>, prompt: PromptMatcher) {
+        self.end_input();
+        self.cleaner = TextCleaner::new(prompt);
+        self.transcript = Transcript::new(self.classifier);
+        self.file = name;
+    }
+
+    pub fn feed(&mut self, bytes: &[u8]) {
+        self.bytes += bytes.len() as u64;
+        self.cleaner.feed(bytes, &mut self.events);
+        self.transcript.feed(&mut self.events, &mut self.items);
+        self.drain();
+    }
+
+    fn drain(&mut self) {
+        for item in self.items.drain(..) {
+            self.state
+                .apply(item, self.classifier, self.opts, self.file.as_deref());
+        }
+    }
+
+    fn end_input(&mut self) {
+        self.cleaner.finish(&mut self.events);
+        self.transcript.feed(&mut self.events, &mut self.items);
+        self.transcript.finish(&mut self.items);
+        self.lines += self.cleaner.line_number().saturating_sub(1);
+        self.drain();
+    }
+
+    pub fn finish(mut self) -> Analysis {
+        self.end_input();
+        let findings = self.state.findings(false);
+        Analysis {
+            state: self.state,
+            findings,
+            files: Vec::new(),
+            bytes: self.bytes,
+            lines: self.lines,
+        }
+    }
+}
+
+/// A file that could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read {path}: {reason}")]
+pub struct ReadError {
+    pub path: String,
+    pub reason: String,
+}
+
+/// Read files through one pipeline (the tables hold the last output of each command).
+/// `progress(done, total)` is called now and then on large inputs.
+pub fn analyze_files(
+    paths: &[&Path],
+    classifier: &Classifier,
+    prompt: &PromptMatcher,
+    opts: Options,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<Analysis, ReadError> {
+    // Open them all first: a missing file is reported before any work is done.
+    let mut files = Vec::new();
+    let mut total = 0u64;
+    for p in paths {
+        let err = |e: std::io::Error| ReadError {
+            path: p.display().to_string(),
+            reason: io_reason(&e),
+        };
+        let f = std::fs::File::open(p).map_err(err)?;
+        let meta = f.metadata().map_err(err)?;
+        if meta.is_dir() {
+            return Err(ReadError {
+                path: p.display().to_string(),
+                reason: "it is a directory".into(),
+            });
+        }
+        total += meta.len();
+        files.push((p, f));
+    }
+    let mut a = Analyzer::new(classifier, prompt.clone(), opts);
+    let several = files.len() > 1;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut done = 0u64;
+    let mut next_report = 0u64;
+    for (p, mut f) in files {
+        let name = several.then(|| p.display().to_string());
+        a.start_file(name, prompt.clone());
+        loop {
+            let n = match f.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(ReadError {
+                        path: p.display().to_string(),
+                        reason: io_reason(&e),
+                    })
+                }
+            };
+            a.feed(&buf[..n]);
+            done += n as u64;
+            if done >= next_report {
+                progress(done, total);
+                next_report = done + (16 << 20);
+            }
+        }
+    }
+    let mut analysis = a.finish();
+    analysis.files = paths.iter().map(|p| p.display().to_string()).collect();
+    Ok(analysis)
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Analyse text already in memory (tests, and small inputs).
+pub fn analyze_bytes(bytes: &[u8], classifier: &Classifier, opts: Options) -> Analysis {
+    let mut a = Analyzer::new(classifier, PromptMatcher::default(), opts);
+    a.feed(bytes);
+    a.finish()
+}

@@ -1,0 +1,5 @@
+//! The console: bytes from a router's CLI become clean lines, then command blocks and the
+//! unsolicited stream.
+
+pub mod text;
+pub mod transcript;

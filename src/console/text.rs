@@ -1,0 +1,417 @@
+//! Console text cleanup: raw bytes from a terminal line, in chunks of any size, become clean
+//! lines, with prompts, login and password prompts and the pager recognised.
+//!
+//! The line is kept the way a terminal would show it: carriage return moves to column 0 and
+//! later text overwrites, backspace moves left, `ESC [ K` erases, tabs go to the next multiple
+//! of 8. Escape sequences are parsed by `vte` (the parser of the Alacritty terminal), so a
+//! sequence split across chunks is still removed whole.
+
+use crate::alliedware::prompt::{self, PromptMatch, PromptMatcher};
+
+/// Lines longer than this are cut and delivered in pieces, so a line with no end never
+/// grows memory without bound.
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
+
+/// What a clean line is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineKind {
+    Text,
+    /// A prompt, with the command typed after it (possibly empty).
+    Prompt(PromptMatch),
+    /// A login prompt, with the user name echoed after it.
+    Login(String),
+    Password,
+}
+
+/// One clean line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub text: String,
+    pub kind: LineKind,
+    /// 1-based number of the source line (counted by line feeds) where this line ended.
+    pub number: usize,
+    /// The line was longer than `MAX_LINE_BYTES` and continues in the next `Line`.
+    pub cut: bool,
+}
+
+/// Something the cleaner saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TextEvent {
+    Line(Line),
+    /// The pager asked whether to go on; its text was removed from the line.
+    Pager,
+}
+
+/// What the unfinished last line is, when the line has gone quiet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Partial {
+    Empty,
+    Prompt(PromptMatch),
+    Login,
+    Password,
+    Pager,
+    Text(String),
+}
+
+/// The incremental cleaner. Feed it chunks; it appends events to the caller's vector.
+pub struct TextCleaner {
+    parser: vte::Parser,
+    state: LineState,
+}
+
+struct LineState {
+    buf: String,
+    /// Cursor column in characters; `chars` is the line's length in characters.
+    cursor: usize,
+    chars: usize,
+    number: usize,
+    matcher: PromptMatcher,
+    events: Vec<TextEvent>,
+}
+
+impl Default for TextCleaner {
+    fn default() -> Self {
+        Self::new(PromptMatcher::default())
+    }
+}
+
+impl TextCleaner {
+    pub fn new(matcher: PromptMatcher) -> Self {
+        TextCleaner {
+            parser: vte::Parser::new(),
+            state: LineState {
+                buf: String::with_capacity(256),
+                cursor: 0,
+                chars: 0,
+                number: 1,
+                matcher,
+                events: Vec::new(),
+            },
+        }
+    }
+
+    /// Clean one chunk; complete lines and pager prompts are appended to `out`.
+    pub fn feed(&mut self, bytes: &[u8], out: &mut Vec<TextEvent>) {
+        self.parser.advance(&mut self.state, bytes);
+        out.append(&mut self.state.events);
+    }
+
+    /// The line has been quiet: say what the unfinished line is. A complete pager prompt is
+    /// removed (and reported) so it never reaches a parser.
+    pub fn partial(&mut self) -> Partial {
+        let st = &mut self.state;
+        if st.strip_pager() {
+            return Partial::Pager;
+        }
+        let text = st.buf.trim_end();
+        if text.is_empty() {
+            return Partial::Empty;
+        }
+        if prompt::is_password_prompt(text) {
+            return Partial::Password;
+        }
+        if prompt::match_login(text).is_some() {
+            return Partial::Login;
+        }
+        if let Some(p) = st.matcher.match_line(text) {
+            if p.rest.is_empty() {
+                return Partial::Prompt(p);
+            }
+        }
+        Partial::Text(text.to_string())
+    }
+
+    /// The unfinished line as it stands (for echo handling and passthrough).
+    pub fn pending(&self) -> &str {
+        &self.state.buf
+    }
+
+    /// Deliver the unfinished line as a complete one (end of file, or link closed).
+    pub fn finish(&mut self, out: &mut Vec<TextEvent>) {
+        let st = &mut self.state;
+        st.strip_pager();
+        if !st.buf.trim().is_empty() {
+            st.end_line(false);
+        } else {
+            st.clear_line();
+        }
+        out.append(&mut st.events);
+    }
+
+    /// Drop the unfinished line (after answering a prompt that the router will redraw).
+    pub fn discard_partial(&mut self) {
+        self.state.clear_line();
+    }
+
+    /// Number of the source line being read now (1-based).
+    pub fn line_number(&self) -> usize {
+        self.state.number
+    }
+}
+
+impl LineState {
+    fn clear_line(&mut self) {
+        self.buf.clear();
+        self.cursor = 0;
+        self.chars = 0;
+    }
+
+    fn classify(&self, text: &str) -> LineKind {
+        if let Some(p) = self.matcher.match_line(text) {
+            return LineKind::Prompt(p);
+        }
+        if let Some(user) = prompt::match_login(text) {
+            return LineKind::Login(user);
+        }
+        if prompt::is_password_prompt(text) {
+            return LineKind::Password;
+        }
+        LineKind::Text
+    }
+
+    fn end_line(&mut self, cut: bool) {
+        let text = self.buf.trim_end().to_string();
+        let kind = self.classify(&text);
+        self.events.push(TextEvent::Line(Line {
+            text,
+            kind,
+            number: self.number,
+            cut,
+        }));
+        self.clear_line();
+    }
+
+    /// Remove a complete pager prompt from the line; true when one was there.
+    fn strip_pager(&mut self) -> bool {
+        if self.buf.len() < prompt::PAGER_MARK.len() {
+            return false;
+        }
+        let Some((start, end)) = prompt::find_pager(&self.buf) else {
+            return false;
+        };
+        let mut rest = String::with_capacity(self.buf.len());
+        rest.push_str(&self.buf[..start]);
+        rest.push_str(&self.buf[end..]);
+        let rest = rest.trim_end().to_string();
+        self.buf = rest;
+        self.chars = self.buf.chars().count();
+        self.cursor = self.chars;
+        self.events.push(TextEvent::Pager);
+        true
+    }
+
+    fn put(&mut self, c: char) {
+        if self.cursor == self.chars {
+            self.buf.push(c);
+            self.cursor += 1;
+            self.chars += 1;
+        } else if self.cursor > self.chars {
+            // Cursor moved past the end (ESC [ C): pad with spaces as a terminal shows it.
+            while self.chars < self.cursor {
+                self.buf.push(' ');
+                self.chars += 1;
+            }
+            self.buf.push(c);
+            self.cursor += 1;
+            self.chars += 1;
+        } else {
+            // Overwrite in place: rare (after CR or backspace), so the slow path is fine.
+            let at = self
+                .buf
+                .char_indices()
+                .nth(self.cursor)
+                .map(|(i, _)| i)
+                .unwrap_or(self.buf.len());
+            let old_len = self.buf[at..]
+                .chars()
+                .next()
+                .map(char::len_utf8)
+                .unwrap_or(0);
+            let mut tmp = [0u8; 4];
+            self.buf
+                .replace_range(at..at + old_len, c.encode_utf8(&mut tmp));
+            self.cursor += 1;
+        }
+        if self.buf.len() >= MAX_LINE_BYTES {
+            self.end_line(true);
+        }
+    }
+
+    /// Cut the line at the cursor (ESC [ K), or blank it all.
+    fn erase_to_end(&mut self) {
+        if self.cursor < self.chars {
+            let at = self
+                .buf
+                .char_indices()
+                .nth(self.cursor)
+                .map(|(i, _)| i)
+                .unwrap_or(self.buf.len());
+            self.buf.truncate(at);
+            self.chars = self.cursor;
+        }
+    }
+}
+
+impl vte::Perform for LineState {
+    fn print(&mut self, c: char) {
+        self.put(c);
+    }
+
+    fn execute(&mut self, byte: u8) {
+        match byte {
+            b'\n' | 0x0b | 0x0c => {
+                self.strip_pager();
+                // A line that held only the pager prompt is not a line of output.
+                if !(self.buf.is_empty() && matches!(self.events.last(), Some(TextEvent::Pager))) {
+                    self.end_line(false);
+                }
+                self.number += 1;
+            }
+            b'\r' => {
+                self.strip_pager();
+                self.cursor = 0;
+            }
+            0x08 => {
+                self.strip_pager();
+                self.cursor = self.cursor.saturating_sub(1);
+            }
+            b'\t' => {
+                let next = (self.cursor / 8 + 1) * 8;
+                while self.cursor < next {
+                    self.put(' ');
+                }
+            }
+            // NUL, BEL and the other controls carry no text.
+            _ => {}
+        }
+    }
+
+    fn csi_dispatch(
+        &mut self,
+        params: &vte::Params,
+        _intermediates: &[u8],
+        _ignore: bool,
+        action: char,
+    ) {
+        let first = params
+            .iter()
+            .next()
+            .and_then(|p| p.first().copied())
+            .unwrap_or(0);
+        let n = usize::from(first.max(1));
+        match action {
+            'K' => match first {
+                0 => self.erase_to_end(),
+                _ => self.clear_line(),
+            },
+            'D' => self.cursor = self.cursor.saturating_sub(n),
+            'C' => self.cursor = (self.cursor + n).min(MAX_LINE_BYTES),
+            'G' => self.cursor = (n - 1).min(MAX_LINE_BYTES),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(chunks: &[&[u8]]) -> Vec<String> {
+        let mut c = TextCleaner::default();
+        let mut out = Vec::new();
+        for ch in chunks {
+            c.feed(ch, &mut out);
+        }
+        c.finish(&mut out);
+        out.into_iter()
+            .filter_map(|e| match e {
+                TextEvent::Line(l) => Some(l.text),
+                TextEvent::Pager => Some("<PAGER>".into()),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn line_endings() {
+        assert_eq!(lines(&[b"a\r\nb\nc\r\r\nd"]), vec!["a", "b", "c", "d"]);
+        assert_eq!(lines(&[b"abc\rxy\n"]), vec!["xyc"]);
+        assert_eq!(lines(&[b"a\r", b"\nb\n"]), vec!["a", "b"]);
+    }
+
+    #[test]
+    fn backspace_and_escapes() {
+        assert_eq!(lines(&[b"shoe\x08 \x08w ip\n"]), vec!["show ip"]);
+        assert_eq!(lines(&[b"\x1b[1;31mred\x1b[0m text\n"]), vec!["red text"]);
+        assert_eq!(lines(&[b"\x1b[", b"32mgreen\x1b", b"[0m\n"]), vec!["green"]);
+        assert_eq!(lines(&[b"old text\r\x1b[Knew\n"]), vec!["new"]);
+        assert_eq!(lines(&[b"a\x00b\x07c\n"]), vec!["abc"]);
+    }
+
+    #[test]
+    fn bad_utf8_is_lossy() {
+        let l = lines(&[b"caf\xc3", b"\xa9 \xff\xfe ok\n"]);
+        assert_eq!(l.len(), 1);
+        assert!(l[0].starts_with("caf\u{e9}"), "{:?}", l);
+        assert!(l[0].ends_with(" ok"));
+    }
+
+    #[test]
+    fn tabs_expand() {
+        assert_eq!(lines(&[b"a\tb\n"]), vec!["a       b"]);
+    }
+
+    #[test]
+    fn long_line_is_cut() {
+        let big = vec![b'x'; MAX_LINE_BYTES * 2 + 10];
+        let mut c = TextCleaner::default();
+        let mut out = Vec::new();
+        c.feed(&big, &mut out);
+        assert_eq!(out.len(), 2);
+        assert!(c.pending().len() <= 10);
+    }
+
+    #[test]
+    fn pager_is_removed() {
+        let pager = b"--More-- (<space> = next page, <CR> = one line, C = continuous, Q = quit)";
+        let mut input = b"row 1\r\n".to_vec();
+        input.extend_from_slice(pager);
+        input.extend_from_slice(b"\r                    \rrow 2\r\n");
+        assert_eq!(lines(&[&input]), vec!["row 1", "<PAGER>", "row 2"]);
+        let mut c = TextCleaner::default();
+        let mut out = Vec::new();
+        c.feed(b"row 1\r\n--More--", &mut out);
+        assert_eq!(c.partial(), Partial::Pager);
+        assert_eq!(c.pending(), "");
+    }
+
+    #[test]
+    fn partial_prompts() {
+        let mut c = TextCleaner::default();
+        let mut out = Vec::new();
+        c.feed(b"\r\nSecOff Peer1> ", &mut out);
+        assert!(
+            matches!(c.partial(), Partial::Prompt(p) if p.system_name.as_deref() == Some("Peer1"))
+        );
+        c.discard_partial();
+        c.feed(b"Peer1 login: ", &mut out);
+        assert_eq!(c.partial(), Partial::Login);
+        c.discard_partial();
+        c.feed(b"Password: ", &mut out);
+        assert_eq!(c.partial(), Partial::Password);
+    }
+
+    #[test]
+    fn line_numbers_count_line_feeds() {
+        let mut c = TextCleaner::default();
+        let mut out = Vec::new();
+        c.feed(b"a\n\nb\n", &mut out);
+        let nums: Vec<usize> = out
+            .iter()
+            .filter_map(|e| match e {
+                TextEvent::Line(l) => Some(l.number),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(nums, vec![1, 2, 3]);
+    }
+}

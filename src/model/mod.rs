@@ -1,0 +1,13 @@
+//! Vendor-neutral data: what a router told us about its IKE and IPsec state.
+//! Nothing here knows how a vendor prints it; parsers fill these types, the doctor and the
+//! screen read them.
+
+mod config;
+mod debug;
+mod snapshot;
+mod source;
+
+pub use config::*;
+pub use debug::*;
+pub use snapshot::*;
+pub use source::*;
