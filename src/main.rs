@@ -37,13 +37,13 @@ fn run_analyze(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let prompt = PromptMatcher::new(args.prompt.as_deref())
         .map_err(|e| anyhow::anyhow!("--prompt is not a valid regular expression: {e}"))?;
     let opts = Options {
-        keep_events: args.json && !args.failures_only,
+        keep_events: false,
         exchanges: args.json,
     };
     let paths: Vec<&std::path::Path> = args.files.iter().map(|p| p.as_path()).collect();
     let tty = std::io::stderr().is_terminal();
     let mut shown = false;
-    let analysis = analyze::analyze_files(&paths, classifier, &prompt, opts, |done, total| {
+    let progress = |done: u64, total: u64| {
         // Progress only for long inputs, and only where a person is watching.
         if tty && total > 32 << 20 {
             eprint!(
@@ -54,20 +54,26 @@ fn run_analyze(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
             );
             shown = true;
         }
-    })?;
+    };
+    analyze::check_readable(&paths)?;
+    let stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let result = if args.json {
+        let mut stream = json::JsonStream::begin(stdout, args.failures_only)?;
+        let mut sink = |e: &tunnelscope::model::DebugEvent| stream.event(e);
+        let analysis =
+            analyze::analyze_files(&paths, classifier, &prompt, opts, Some(&mut sink), progress)?;
+        stream.end(&analysis).map(|_| ())
+    } else {
+        let analysis = analyze::analyze_files(&paths, classifier, &prompt, opts, None, progress)?;
+        let mut out = stdout;
+        out.write_all(report::render(&analysis).as_bytes())
+            .and_then(|_| out.flush())
+    };
     if shown {
         eprintln!();
     }
-    let mut stdout = std::io::stdout().lock();
-    let text = if args.json {
-        let mut s = serde_json::to_string_pretty(&json::to_value(&analysis))?;
-        s.push('\n');
-        s
-    } else {
-        report::render(&analysis)
-    };
     // A closed pipe (`| head`) is not an error worth a message.
-    if let Err(e) = stdout.write_all(text.as_bytes()) {
+    if let Err(e) = result {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             return Err(e.into());
         }

@@ -84,9 +84,13 @@ impl PromptMatcher {
                 }
             }
         }
-        // Cheap filter first: almost every line of a debug flood has no `>` early on.
-        let gt = line.find('>')?;
-        if gt > 80 {
+        // Cheap filter first (this runs on every line of a debug flood): before the `>` a
+        // prompt has only a level word and a system name.
+        let gt = line
+            .bytes()
+            .take(81)
+            .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b' ' | b'_' | b'.' | b'-')))?;
+        if line.as_bytes()[gt] != b'>' {
             return None;
         }
         let caps = builtin().captures(line)?;
@@ -129,7 +133,13 @@ fn login_re() -> &'static Regex {
 
 /// A login prompt (`Peer1 login:`), and the user name typed after it if it was echoed.
 pub fn match_login(line: &str) -> Option<String> {
-    if !line.to_ascii_lowercase().contains("login:") {
+    // Cheap test first, without allocating: this runs on every line of a capture.
+    let b = line.as_bytes();
+    let has = b
+        .iter()
+        .enumerate()
+        .any(|(i, &c)| c == b':' && i >= 5 && b[i - 5..i].eq_ignore_ascii_case(b"login"));
+    if !has {
         return None;
     }
     let caps = login_re().captures(line)?;

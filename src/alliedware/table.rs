@@ -109,7 +109,13 @@ impl Header {
         bounds.push(n);
         bounds
             .windows(2)
-            .map(|w| chars[w[0]..w[1]].iter().collect::<String>().trim().to_string())
+            .map(|w| {
+                chars[w[0]..w[1]]
+                    .iter()
+                    .collect::<String>()
+                    .trim()
+                    .to_string()
+            })
             .collect()
     }
 }
@@ -131,8 +137,12 @@ pub fn dash_none(s: &str) -> Option<String> {
     (!t.is_empty() && t != "-" && !t.chars().all(|c| c == '-')).then(|| t.to_string())
 }
 
+/// A cell that should have held a number (or `-`) but held something else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotANumber;
+
 /// A number, `-` meaning none; `Err` for anything else.
-pub fn num_or_dash<T: std::str::FromStr>(s: &str) -> Result<Option<T>, ()> {
+pub fn num_or_dash<T: std::str::FromStr>(s: &str) -> Result<Option<T>, NotANumber> {
     let t = s.trim();
     if t.is_empty() || t == "-" {
         return Ok(None);
@@ -142,9 +152,9 @@ pub fn num_or_dash<T: std::str::FromStr>(s: &str) -> Result<Option<T>, ()> {
             .ok()
             .and_then(|v| v.to_string().parse().ok())
             .map(Some)
-            .ok_or(());
+            .ok_or(NotANumber);
     }
-    t.parse().map(Some).map_err(|_| ())
+    t.parse().map(Some).map_err(|_| NotANumber)
 }
 
 #[cfg(test)]
@@ -157,13 +167,23 @@ mod tests {
         let r = "0      wiz_Peer1 to Peer2   0       Valid  ESP       1612248718  992095719";
         let hd = Header::locate(
             h,
-            &["SA Id", "Policy", "Bundle", "State", "Protocol", "OutSPI", "InSPI"],
+            &[
+                "SA Id", "Policy", "Bundle", "State", "Protocol", "OutSPI", "InSPI",
+            ],
             7,
         )
         .unwrap();
         assert_eq!(
             hd.cut(r),
-            vec!["0", "wiz_Peer1 to Peer2", "0", "Valid", "ESP", "1612248718", "992095719"]
+            vec![
+                "0",
+                "wiz_Peer1 to Peer2",
+                "0",
+                "Valid",
+                "ESP",
+                "1612248718",
+                "992095719"
+            ]
         );
     }
 

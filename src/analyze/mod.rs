@@ -47,14 +47,15 @@ pub struct State {
 }
 
 impl State {
-    /// Apply one item of the transcript.
+    /// Apply one item of the transcript. An unsolicited line is counted, and returned as an
+    /// event for the caller to keep or pass on.
     pub fn apply(
         &mut self,
         item: Item,
         classifier: &Classifier,
         opts: Options,
         file: Option<&str>,
-    ) {
+    ) -> Option<DebugEvent> {
         match item {
             Item::Block(b) => {
                 self.blocks += 1;
@@ -71,22 +72,22 @@ impl State {
                     &mut self.snapshot,
                 );
             }
-            Item::Unsolicited(l) => {
+            Item::Unsolicited(l, verdict) => {
                 if l.text.trim().is_empty() {
-                    return;
+                    return None;
                 }
-                let c = classifier.classify(&l.text, opts.exchanges);
-                self.debug.record(
-                    DebugEvent {
-                        line: l.number,
-                        file: file.map(str::to_string),
-                        phase: c.phase,
-                        failure: c.failure,
-                        text: l.text,
-                        exchange: c.exchange,
-                    },
-                    opts.keep_events,
-                );
+                let v = verdict.unwrap_or_else(|| classifier.scan(&l.text));
+                let c = classifier.explain(&l.text, v, opts.exchanges);
+                let event = DebugEvent {
+                    line: l.number,
+                    file: file.map(str::to_string),
+                    phase: c.phase,
+                    failure: c.failure,
+                    text: l.text,
+                    exchange: c.exchange,
+                };
+                self.debug.record(event.clone(), opts.keep_events);
+                return Some(event);
             }
             Item::Prompt(p, _) => {
                 if let Some(n) = p.system_name {
@@ -96,6 +97,7 @@ impl State {
             Item::Pager => self.pager_prompts += 1,
             Item::Login(..) | Item::Password(_) => {}
         }
+        None
     }
 
     /// The doctor's findings on this state.
@@ -118,8 +120,12 @@ pub struct Analysis {
     pub lines: usize,
 }
 
+/// Where each debug event goes as it is read (e.g. straight into a JSON stream), so a large
+/// capture never has to be held in memory.
+pub type EventSink<'s> = &'s mut dyn FnMut(&DebugEvent);
+
 /// Reads text through the pipeline, chunk by chunk.
-pub struct Analyzer<'c> {
+pub struct Analyzer<'c, 's> {
     classifier: &'c Classifier,
     cleaner: TextCleaner,
     transcript: Transcript<'c>,
@@ -130,9 +136,10 @@ pub struct Analyzer<'c> {
     file: Option<String>,
     bytes: u64,
     lines: usize,
+    sink: Option<EventSink<'s>>,
 }
 
-impl<'c> Analyzer<'c> {
+impl<'c, 's> Analyzer<'c, 's> {
     pub fn new(classifier: &'c Classifier, prompt: PromptMatcher, opts: Options) -> Self {
         Analyzer {
             classifier,
@@ -145,7 +152,14 @@ impl<'c> Analyzer<'c> {
             file: None,
             bytes: 0,
             lines: 0,
+            sink: None,
         }
+    }
+
+    /// Pass every debug event to `sink` as it is read.
+    pub fn with_sink(mut self, sink: EventSink<'s>) -> Self {
+        self.sink = Some(sink);
+        self
     }
 
     /// Name the file being read (line numbers restart; events say which file).
@@ -165,8 +179,12 @@ impl<'c> Analyzer<'c> {
 
     fn drain(&mut self) {
         for item in self.items.drain(..) {
-            self.state
+            let ev = self
+                .state
                 .apply(item, self.classifier, self.opts, self.file.as_deref());
+            if let (Some(ev), Some(sink)) = (ev, self.sink.as_mut()) {
+                sink(&ev);
+            }
         }
     }
 
@@ -199,6 +217,24 @@ pub struct ReadError {
     pub reason: String,
 }
 
+/// Check that every file can be opened and is not a directory, before any output is written.
+pub fn check_readable(paths: &[&Path]) -> Result<(), ReadError> {
+    for p in paths {
+        let err = |e: std::io::Error| ReadError {
+            path: p.display().to_string(),
+            reason: io_reason(&e),
+        };
+        let f = std::fs::File::open(p).map_err(err)?;
+        if f.metadata().map_err(err)?.is_dir() {
+            return Err(ReadError {
+                path: p.display().to_string(),
+                reason: "it is a directory".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Read files through one pipeline (the tables hold the last output of each command).
 /// `progress(done, total)` is called now and then on large inputs.
 pub fn analyze_files(
@@ -206,6 +242,7 @@ pub fn analyze_files(
     classifier: &Classifier,
     prompt: &PromptMatcher,
     opts: Options,
+    sink: Option<EventSink>,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<Analysis, ReadError> {
     // Open them all first: a missing file is reported before any work is done.
@@ -228,6 +265,9 @@ pub fn analyze_files(
         files.push((p, f));
     }
     let mut a = Analyzer::new(classifier, prompt.clone(), opts);
+    if let Some(sink) = sink {
+        a = a.with_sink(sink);
+    }
     let several = files.len() > 1;
     let mut buf = vec![0u8; 1 << 20];
     let mut done = 0u64;
@@ -271,6 +311,9 @@ fn io_reason(e: &std::io::Error) -> String {
 /// Analyse text already in memory (tests, and small inputs).
 pub fn analyze_bytes(bytes: &[u8], classifier: &Classifier, opts: Options) -> Analysis {
     let mut a = Analyzer::new(classifier, PromptMatcher::default(), opts);
-    a.feed(bytes);
+    // In pieces, as a file is read: the pipeline never holds more than a piece's lines.
+    for piece in bytes.chunks(1 << 20) {
+        a.feed(piece);
+    }
     a.finish()
 }

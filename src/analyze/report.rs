@@ -39,7 +39,11 @@ fn table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
         }
         s.trim_end().to_string()
     };
-    let _ = writeln!(out, "{}", line(header.iter().map(|h| h.to_string()).collect()));
+    let _ = writeln!(
+        out,
+        "{}",
+        line(header.iter().map(|h| h.to_string()).collect())
+    );
     for r in rows {
         let _ = writeln!(out, "{}", line(r.clone()));
     }
@@ -93,7 +97,15 @@ pub fn render(a: &Analysis) -> String {
             .collect();
         table(
             &mut out,
-            &["SA Id", "Peer", "EncA.", "HashA.", "Bytes h/s/u", "Seconds h/s/u", ""],
+            &[
+                "SA Id",
+                "Peer",
+                "EncA.",
+                "HashA.",
+                "Bytes h/s/u",
+                "Seconds h/s/u",
+                "",
+            ],
             &rows,
         );
     }
@@ -122,7 +134,11 @@ pub fn render(a: &Analysis) -> String {
                 ]
             })
             .collect();
-        table(&mut out, &["Id", "Phase", "State", "Peer", "Type", ""], &rows);
+        table(
+            &mut out,
+            &["Id", "Phase", "State", "Peer", "Type", ""],
+            &rows,
+        );
     }
 
     heading(&mut out, "IPsec SAs (phase 2)");
@@ -148,7 +164,9 @@ pub fn render(a: &Analysis) -> String {
             .collect();
         table(
             &mut out,
-            &["SA Id", "Policy", "Bundle", "State", "Protocol", "OutSPI", "InSPI"],
+            &[
+                "SA Id", "Policy", "Bundle", "State", "Protocol", "OutSPI", "InSPI",
+            ],
             &rows,
         );
     }
@@ -309,7 +327,11 @@ pub fn render(a: &Analysis) -> String {
             let _ = writeln!(
                 out,
                 "  {} (line {}): {}",
-                if r.command.is_empty() { "output" } else { &r.command },
+                if r.command.is_empty() {
+                    "output"
+                } else {
+                    &r.command
+                },
                 r.line,
                 r.warning
             );

@@ -67,6 +67,11 @@ struct LineState {
     number: usize,
     matcher: PromptMatcher,
     events: Vec<TextEvent>,
+    /// `vte` is inside an escape sequence or a multi-byte character.
+    vte_busy: bool,
+    /// The line holds `--` (so it may hold the pager prompt).
+    maybe_pager: bool,
+    last: char,
 }
 
 impl Default for TextCleaner {
@@ -86,13 +91,44 @@ impl TextCleaner {
                 number: 1,
                 matcher,
                 events: Vec::new(),
+                vte_busy: false,
+                maybe_pager: false,
+                last: '\0',
             },
         }
     }
 
     /// Clean one chunk; complete lines and pager prompts are appended to `out`.
+    ///
+    /// Plain ASCII (the bulk of any capture) is handled here directly; `vte` gets the bytes
+    /// from an escape or a non-ASCII byte until it reports the sequence or character done.
     pub fn feed(&mut self, bytes: &[u8], out: &mut Vec<TextEvent>) {
-        self.parser.advance(&mut self.state, bytes);
+        let mut i = 0;
+        while i < bytes.len() {
+            if self.state.vte_busy {
+                self.parser.advance(&mut self.state, &bytes[i..i + 1]);
+                i += 1;
+                continue;
+            }
+            // One pass finds the end of the printable run.
+            let rest = &bytes[i..];
+            let run = rest
+                .iter()
+                .position(|&b| !(0x20..0x7f).contains(&b))
+                .unwrap_or(rest.len());
+            if run > 0 {
+                self.state.text(&rest[..run]);
+                i += run;
+            }
+            let Some(&b) = bytes.get(i) else { break };
+            if b < 0x20 && b != 0x1b || b == 0x7f {
+                vte::Perform::execute(&mut self.state, b);
+            } else {
+                self.state.vte_busy = true;
+                self.parser.advance(&mut self.state, &bytes[i..i + 1]);
+            }
+            i += 1;
+        }
         out.append(&mut self.state.events);
     }
 
@@ -154,6 +190,30 @@ impl LineState {
         self.buf.clear();
         self.cursor = 0;
         self.chars = 0;
+        self.maybe_pager = false;
+    }
+
+    /// A run of printable ASCII: appended whole in the common case.
+    fn text(&mut self, text: &[u8]) {
+        let run = text.len();
+        if self.cursor == self.chars && self.buf.len() + run < MAX_LINE_BYTES {
+            if !self.maybe_pager
+                && text.contains(&b'-')
+                && (text.windows(2).any(|w| w == b"--") || (self.last == '-' && text[0] == b'-'))
+            {
+                self.maybe_pager = true;
+            }
+            // Printable ASCII is always valid UTF-8.
+            self.buf
+                .push_str(std::str::from_utf8(text).unwrap_or_default());
+            self.cursor += run;
+            self.chars += run;
+            self.last = char::from(text[run - 1]);
+        } else {
+            for &b in text {
+                self.put(char::from(b));
+            }
+        }
     }
 
     fn classify(&self, text: &str) -> LineKind {
@@ -183,7 +243,7 @@ impl LineState {
 
     /// Remove a complete pager prompt from the line; true when one was there.
     fn strip_pager(&mut self) -> bool {
-        if self.buf.len() < prompt::PAGER_MARK.len() {
+        if !self.maybe_pager || self.buf.len() < prompt::PAGER_MARK.len() {
             return false;
         }
         let Some((start, end)) = prompt::find_pager(&self.buf) else {
@@ -201,6 +261,10 @@ impl LineState {
     }
 
     fn put(&mut self, c: char) {
+        if c == '-' && self.last == '-' {
+            self.maybe_pager = true;
+        }
+        self.last = c;
         if self.cursor == self.chars {
             self.buf.push(c);
             self.cursor += 1;
@@ -254,7 +318,21 @@ impl LineState {
 
 impl vte::Perform for LineState {
     fn print(&mut self, c: char) {
+        // vte prints only in its ground state: the sequence or character is complete.
+        self.vte_busy = false;
         self.put(c);
+    }
+
+    fn esc_dispatch(&mut self, _intermediates: &[u8], _ignore: bool, _byte: u8) {
+        self.vte_busy = false;
+    }
+
+    fn osc_dispatch(&mut self, _params: &[&[u8]], _bell_terminated: bool) {
+        self.vte_busy = false;
+    }
+
+    fn unhook(&mut self) {
+        self.vte_busy = false;
     }
 
     fn execute(&mut self, byte: u8) {
@@ -271,7 +349,7 @@ impl vte::Perform for LineState {
                 self.strip_pager();
                 self.cursor = 0;
             }
-            0x08 => {
+            0x08 | 0x7f => {
                 self.strip_pager();
                 self.cursor = self.cursor.saturating_sub(1);
             }
@@ -298,6 +376,7 @@ impl vte::Perform for LineState {
             .next()
             .and_then(|p| p.first().copied())
             .unwrap_or(0);
+        self.vte_busy = false;
         let n = usize::from(first.max(1));
         match action {
             'K' => match first {
@@ -324,9 +403,9 @@ mod tests {
         }
         c.finish(&mut out);
         out.into_iter()
-            .filter_map(|e| match e {
-                TextEvent::Line(l) => Some(l.text),
-                TextEvent::Pager => Some("<PAGER>".into()),
+            .map(|e| match e {
+                TextEvent::Line(l) => l.text,
+                TextEvent::Pager => "<PAGER>".into(),
             })
             .collect()
     }

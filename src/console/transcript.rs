@@ -7,7 +7,7 @@
 //! saved `show debug ipsec`) is split by recognising each display's header.
 
 use crate::alliedware::commands::{self, Command, Display};
-use crate::alliedware::debug::Classifier;
+use crate::alliedware::debug::{Classifier, Verdict};
 use crate::alliedware::parse;
 use crate::alliedware::prompt::PromptMatch;
 use crate::console::text::{Line, LineKind, TextEvent};
@@ -36,7 +36,9 @@ pub struct Block {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Item {
     Block(Block),
-    Unsolicited(SourceLine),
+    /// A line outside any command's output, with the classifier's verdict when the
+    /// splitter already ran it (so the line is scanned once).
+    Unsolicited(SourceLine, Option<Verdict>),
     /// A prompt with nothing typed after it (the router is idle, waiting for a command).
     Prompt(PromptMatch, usize),
     Login(String, usize),
@@ -175,7 +177,7 @@ impl<'c> Transcript<'c> {
                     self.learn(&p);
                     let rest = p.rest.clone();
                     out.push(Item::Prompt(p, l.number));
-                    out.push(Item::Unsolicited(SourceLine::new(l.number, rest)));
+                    out.push(Item::Unsolicited(SourceLine::new(l.number, rest), None));
                 } else {
                     self.text(SourceLine::new(l.number, l.text), out);
                 }
@@ -195,9 +197,10 @@ impl<'c> Transcript<'c> {
     fn text(&mut self, l: SourceLine, out: &mut Vec<Item>) {
         let Some(cur) = self.current.as_mut() else {
             // No command open: a display found by its header, or unsolicited text.
-            match parse::sniff(&l.text) {
+            let v = self.classifier.scan(&l.text);
+            match v.header_hint.then(|| parse::sniff_gated(&l.text)).flatten() {
                 Some(d) => self.current = Some(Self::open(d, &implicit_command(d, &l), &l)),
-                None => out.push(Item::Unsolicited(l)),
+                None => out.push(Item::Unsolicited(l, Some(v))),
             }
             return;
         };
@@ -210,8 +213,9 @@ impl<'c> Transcript<'c> {
                 let plain_output = l.text.starts_with(' ')
                     || parse::detail::leader(&l.text).is_some()
                     || t.is_empty();
-                if !plain_output && self.classifier.is_debug(&l.text) {
-                    out.push(Item::Unsolicited(l));
+                let v = (!plain_output).then(|| self.classifier.scan(&l.text));
+                if let Some(v) = v.filter(|v| self.classifier.is_debug_scanned(&l.text, v)) {
+                    out.push(Item::Unsolicited(l, Some(v)));
                 } else {
                     Self::push(&mut cur.block, l);
                 }
@@ -223,8 +227,10 @@ impl<'c> Transcript<'c> {
                     // The next display of a saved output starts here.
                     self.close(out, false);
                     self.text(l, out);
-                } else if self.classifier.is_debug(&l.text) {
-                    out.push(Item::Unsolicited(l));
+                } else if let Some(v) = Some(self.classifier.scan(&l.text))
+                    .filter(|v| self.classifier.is_debug_scanned(&l.text, v))
+                {
+                    out.push(Item::Unsolicited(l, Some(v)));
                 } else if cur.implicit {
                     // The display found by its header has ended; look at the line afresh.
                     self.close(out, false);

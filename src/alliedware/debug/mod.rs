@@ -82,11 +82,26 @@ struct Extract {
     message_id: Regex,
 }
 
+/// The result of one pass of the rules over a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdict {
+    pub phase: Phase,
+    pub failure: bool,
+    phase_rule: Option<usize>,
+    failure_rule: Option<usize>,
+    /// Some rule matched.
+    pub matched: bool,
+    /// The line may be the header of a display (see `parse::SNIFF_GATE`).
+    pub header_hint: bool,
+}
+
 /// A compiled rule set.
 #[derive(Debug, Clone)]
 pub struct Classifier {
     rules: Vec<Rule>,
     patterns: Vec<String>,
+    /// Every rule's pattern, then the display-header gate (index `rules.len()`), so one pass
+    /// over a line answers both "which phase" and "could this start a display".
     set: RegexSet,
     shapes: RegexSet,
     shape_patterns: Vec<String>,
@@ -101,9 +116,12 @@ fn build_regex(p: &str) -> Result<Regex, regex::Error> {
 }
 
 fn build_set(ps: &[String]) -> Result<RegexSet, regex::Error> {
+    // A larger lazy-DFA cache: with every rule in one automaton the default one is cleared
+    // over and over on a debug flood.
     RegexSetBuilder::new(ps)
         .case_insensitive(true)
         .unicode(false)
+        .dfa_size_limit(32 << 20)
         .build()
 }
 
@@ -202,7 +220,9 @@ impl Classifier {
             cookie: rx(&x.cookie)?,
             message_id: rx(&x.message_id)?,
         };
-        let set = build_set(&patterns).map_err(|e| RulesError::Syntax {
+        let mut all = patterns.clone();
+        all.push(crate::alliedware::parse::SNIFF_GATE.to_string());
+        let set = build_set(&all).map_err(|e| RulesError::Syntax {
             file: "rules".into(),
             message: e.to_string(),
         })?;
@@ -224,13 +244,18 @@ impl Classifier {
         self.rules.len()
     }
 
-    /// Classify one line. `with_exchange` also extracts the exchange reference (slower).
-    pub fn classify(&self, line: &str, with_exchange: bool) -> Classification {
-        let bytes = line.as_bytes();
+    /// One pass over a line: its phase and failure flag, and whether it may start a display.
+    pub fn scan(&self, line: &str) -> Verdict {
         let mut phase: Option<(i32, usize)> = None;
         let mut failure: Option<(i32, usize)> = None;
-        for i in self.set.matches(bytes).iter() {
-            let r = &self.rules[i];
+        let mut header_hint = false;
+        let mut matched = false;
+        for i in self.set.matches(line.as_bytes()).iter() {
+            let Some(r) = self.rules.get(i) else {
+                header_hint = true;
+                continue;
+            };
+            matched = true;
             if r.phase.is_some() && phase.is_none_or(|(p, _)| r.priority > p) {
                 phase = Some((r.priority, i));
             }
@@ -238,35 +263,56 @@ impl Classifier {
                 failure = Some((r.priority, i));
             }
         }
-        let mut rules = Vec::new();
-        if let Some((_, i)) = phase {
-            rules.push(self.rules[i].name.clone());
-        }
-        if let Some((_, i)) = failure {
-            if phase.map(|(_, p)| p) != Some(i) {
-                rules.push(self.rules[i].name.clone());
-            }
-        }
-        Classification {
+        Verdict {
             phase: phase
                 .and_then(|(_, i)| self.rules[i].phase)
                 .unwrap_or(Phase::None),
             failure: failure
                 .and_then(|(_, i)| self.rules[i].failure)
                 .unwrap_or(false),
-            rules,
-            exchange: if with_exchange {
-                self.exchange_of(bytes)
-            } else {
-                ExchangeRef::default()
-            },
+            phase_rule: phase.map(|(_, i)| i),
+            failure_rule: failure.map(|(_, i)| i),
+            matched,
+            header_hint,
         }
+    }
+
+    /// The full classification of a line already scanned: with `with_exchange`, the exchange
+    /// reference and the names of the deciding rules (slower: more regex work).
+    pub fn explain(&self, line: &str, v: Verdict, with_exchange: bool) -> Classification {
+        let mut rules = Vec::new();
+        let mut exchange = ExchangeRef::default();
+        if with_exchange {
+            if let Some(i) = v.phase_rule {
+                rules.push(self.rules[i].name.clone());
+            }
+            if let Some(i) = v.failure_rule.filter(|i| Some(*i) != v.phase_rule) {
+                rules.push(self.rules[i].name.clone());
+            }
+            exchange = self.exchange_of(line.as_bytes());
+        }
+        Classification {
+            phase: v.phase,
+            failure: v.failure,
+            rules,
+            exchange,
+        }
+    }
+
+    /// Classify one line. `with_exchange` also extracts the exchange reference and names the
+    /// deciding rules (slower).
+    pub fn classify(&self, line: &str, with_exchange: bool) -> Classification {
+        self.explain(line, self.scan(line), with_exchange)
     }
 
     /// A line that is debug or log output: placed by a rule, or shaped like a log line.
     pub fn is_debug(&self, line: &str) -> bool {
-        let b = line.as_bytes();
-        self.set.is_match(b) || self.shapes.is_match(b)
+        self.scan(line).matched || self.shapes.is_match(line.as_bytes())
+    }
+
+    /// `is_debug` for a line already scanned.
+    pub fn is_debug_scanned(&self, line: &str, v: &Verdict) -> bool {
+        v.matched || self.shapes.is_match(line.as_bytes())
     }
 
     fn exchange_of(&self, b: &[u8]) -> ExchangeRef {

@@ -14,15 +14,39 @@ fn builtin_rules_compile() {
 
 #[test]
 fn alliedware_vocabulary() {
-    assert_eq!(c("ISAKMP: Exchange 348 state SASENT, retransmitting message"), (Phase::One, true));
-    assert_eq!(c("Phase 1 main mode exchange 348 started with 200.200.200.1"), (Phase::One, false));
-    assert_eq!(c("Quick mode exchange 349 completed, IPsec SA bundle 0 created"), (Phase::Two, false));
-    assert_eq!(c("Phase 1.5 XAUTH transaction started"), (Phase::OneAndHalf, false));
-    assert_eq!(c("Sending R-U-THERE heartbeat to 200.200.200.1"), (Phase::Info, false));
-    assert_eq!(c("Notify NO-PROPOSAL-CHOSEN received in quick mode"), (Phase::Two, true));
-    assert_eq!(c("AUTHENTICATION_FAILED notify from 200.200.200.1"), (Phase::One, true));
+    assert_eq!(
+        c("ISAKMP: Exchange 348 state SASENT, retransmitting message"),
+        (Phase::One, true)
+    );
+    assert_eq!(
+        c("Phase 1 main mode exchange 348 started with 200.200.200.1"),
+        (Phase::One, false)
+    );
+    assert_eq!(
+        c("Quick mode exchange 349 completed, IPsec SA bundle 0 created"),
+        (Phase::Two, false)
+    );
+    assert_eq!(
+        c("Phase 1.5 XAUTH transaction started"),
+        (Phase::OneAndHalf, false)
+    );
+    assert_eq!(
+        c("Sending R-U-THERE heartbeat to 200.200.200.1"),
+        (Phase::Info, false)
+    );
+    assert_eq!(
+        c("Notify NO-PROPOSAL-CHOSEN received in quick mode"),
+        (Phase::Two, true)
+    );
+    assert_eq!(
+        c("AUTHENTICATION_FAILED notify from 200.200.200.1"),
+        (Phase::One, true)
+    );
     assert_eq!(c("received INITIAL-CONTACT notify"), (Phase::Info, false));
-    assert_eq!(c("Packet received with unknown SPI 12345"), (Phase::Two, true));
+    assert_eq!(
+        c("Packet received with unknown SPI 12345"),
+        (Phase::Two, true)
+    );
     assert_eq!(c("some unrelated text"), (Phase::None, false));
 }
 
@@ -54,7 +78,10 @@ priority = 200
     let e = Classifier::from_sources(&[(BUILTIN_RULES, "b"), (bad_phase, "mine.toml")])
         .unwrap_err()
         .to_string();
-    assert!(e.contains("mine.toml") && e.contains("rule 1") && e.contains("phase"), "{e}");
+    assert!(
+        e.contains("mine.toml") && e.contains("rule 1") && e.contains("phase"),
+        "{e}"
+    );
 
     let bad_re = "[[rule]]\nname = \"y\"\npattern = '('\nfailure = true\n";
     let e = Classifier::from_sources(&[(BUILTIN_RULES, "b"), (bad_re, "mine.toml")])

@@ -232,13 +232,10 @@ pub fn is_config_start(line: &str) -> bool {
     let verb_ok = ["create", "set", "add", "enable"]
         .iter()
         .any(|v| abbrev(verb, v, 2));
-    let module_ok = abbrev(module, "isakmp", 3)
-        || abbrev(module, "ipsec", 3)
-        || abbrev(module, "firewall", 3);
+    let module_ok =
+        abbrev(module, "isakmp", 3) || abbrev(module, "ipsec", 3) || abbrev(module, "firewall", 3);
     // A config line names a policy or a module; debug text would not.
-    verb_ok
-        && module_ok
-        && (w.len() == 2 || w.iter().skip(2).any(|x| x.value.is_some()))
+    verb_ok && module_ok && (w.len() == 2 || w.iter().skip(2).any(|x| x.value.is_some()))
 }
 
 /// Parse configuration lines into a `Config` (the sections present in them).
@@ -308,7 +305,10 @@ pub fn parse(lines: &[SourceLine]) -> (Config, Vec<SourceLine>) {
                     continue;
                 };
                 let ps = params(&words[2..], IPSEC_KEYS);
-                let idx = match ipsec.iter().position(|p| p.name.eq_ignore_ascii_case(&name)) {
+                let idx = match ipsec
+                    .iter()
+                    .position(|p| p.name.eq_ignore_ascii_case(&name))
+                {
                     Some(i) => i,
                     None => {
                         ipsec.push(IpsecPolicy {
@@ -333,7 +333,11 @@ pub fn parse(lines: &[SourceLine]) -> (Config, Vec<SourceLine>) {
                     .iter()
                     .find(|(k, _)| k == "position")
                     .and_then(|(_, v)| v.parse::<usize>().ok());
-                let iface = ipsec[idx].interface.clone().unwrap_or_default().to_ascii_lowercase();
+                let iface = ipsec[idx]
+                    .interface
+                    .clone()
+                    .unwrap_or_default()
+                    .to_ascii_lowercase();
                 // Place (or move) the policy in its interface's list.
                 for (_, names) in order.iter_mut() {
                     if is_verb("create", 2) || pos.is_some() {
@@ -417,7 +421,8 @@ pub fn parse(lines: &[SourceLine]) -> (Config, Vec<SourceLine>) {
                 fw.rules.sort_by_key(|r| r.id.unwrap_or(u32::MAX));
             } else if let Some(iface) = get("interface") {
                 if is_verb("delete", 3) {
-                    fw.interfaces.retain(|i| !i.interface.eq_ignore_ascii_case(&iface));
+                    fw.interfaces
+                        .retain(|i| !i.interface.eq_ignore_ascii_case(&iface));
                 } else {
                     fw.interfaces.push(FirewallInterface {
                         interface: iface,
@@ -426,12 +431,19 @@ pub fn parse(lines: &[SourceLine]) -> (Config, Vec<SourceLine>) {
                     });
                 }
             }
-        } else if is_verb("set", 2) && module == "ip" && words.len() >= 3 && abbrev(&words[2].key, "local", 3) {
+        } else if is_verb("set", 2)
+            && module == "ip"
+            && words.len() >= 3
+            && abbrev(&words[2].key, "local", 3)
+        {
             // `set ip local ip=A.B.C.D` (or `set ip local=A.B.C.D`).
-            let addr = words[2]
-                .value
-                .clone()
-                .or_else(|| words.iter().skip(3).find(|w| w.key.eq_ignore_ascii_case("ip")).and_then(|w| w.value.clone()));
+            let addr = words[2].value.clone().or_else(|| {
+                words
+                    .iter()
+                    .skip(3)
+                    .find(|w| w.key.eq_ignore_ascii_case("ip"))
+                    .and_then(|w| w.value.clone())
+            });
             cfg.ip_local = addr;
         } else {
             unknown.push(l);

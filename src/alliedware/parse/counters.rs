@@ -106,9 +106,15 @@ mod tests {
         assert!(p.unrecognised.is_empty(), "{:?}", p.unrecognised);
         let get = |n: &str| p.items.iter().find(|c| c.name == n).unwrap();
         assert_eq!(get("outProcessDone").value, 10);
-        assert_eq!(get("outProcessDone").section, "Outbound Packet Processing Counters");
+        assert_eq!(
+            get("outProcessDone").section,
+            "Outbound Packet Processing Counters"
+        );
         assert_eq!(get("outProcessFailed").value, 2);
-        assert_eq!(get("inProcessDone").section, "Inbound Packet Processing Counters");
+        assert_eq!(
+            get("inProcessDone").section,
+            "Inbound Packet Processing Counters"
+        );
         assert_eq!(get("inBadSpiResponse").value, 0);
         assert_eq!(get("inDropInvalidSa").value, u64::MAX);
         assert_eq!(p.items.len(), 6);

@@ -89,7 +89,11 @@ mod tests {
         let nat = d.fields.iter().find(|f| f.label == "Remote port").unwrap();
         assert_eq!(nat.path, "NAT Traversal / Remote port");
         assert_eq!(nat.depth, 1);
-        let f = d.fields.iter().find(|f| f.label == "Local address").unwrap();
+        let f = d
+            .fields
+            .iter()
+            .find(|f| f.label == "Local address")
+            .unwrap();
         assert_eq!(f.path, "Filters / Local address");
     }
 }

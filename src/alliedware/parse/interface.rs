@@ -109,7 +109,12 @@ pub fn parse(lines: &[SourceLine]) -> Parsed<Interface> {
             in_header = true;
             continue;
         }
-        if in_header && !t.is_empty() && !is_rule(t) && !starts_record(t) && is_header_continuation(t) {
+        if in_header
+            && !t.is_empty()
+            && !is_rule(t)
+            && !starts_record(t)
+            && is_header_continuation(t)
+        {
             headers.push(Header::from_words(&l.text));
             continue;
         }
@@ -136,7 +141,8 @@ mod tests {
 
     #[test]
     fn local_not_set_and_eth0() {
-        let lines: Vec<SourceLine> = "Interface  Type  IP Address       Bc  Fr  PArp  Filt  RIP Met.  SAMode  IPSc\n\
+        let lines: Vec<SourceLine> =
+            "Interface  Type  IP Address       Bc  Fr  PArp  Filt  RIP Met.  SAMode  IPSc\n\
              Pri. Filt  Pol. Filt  Network Mask     MTU  VJC  GRE  OSPF Met.  DBcast  Mul.\n\
              Garp  VLAN Tag  VLAN Pri  InvArp\n\
              ---------------------------------------------------------------------------\n\

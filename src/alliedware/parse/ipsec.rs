@@ -6,7 +6,9 @@ use crate::model::{IpsecSa, SourceLine};
 use regex::Regex;
 use std::sync::OnceLock;
 
-const COLUMNS: [&str; 7] = ["SA Id", "Policy", "Bundle", "State", "Protocol", "OutSPI", "InSPI"];
+const COLUMNS: [&str; 7] = [
+    "SA Id", "Policy", "Bundle", "State", "Protocol", "OutSPI", "InSPI",
+];
 
 fn row_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();

@@ -140,7 +140,11 @@ pub fn parse_sa(lines: &[SourceLine]) -> Parsed<IkeSa> {
         };
         let sa = by_header.or_else(|| {
             let c = sa_row_re().captures(t)?;
-            let (b, s) = if bytes_first { (&c[5], &c[6]) } else { (&c[6], &c[5]) };
+            let (b, s) = if bytes_first {
+                (&c[5], &c[6])
+            } else {
+                (&c[6], &c[5])
+            };
             make_sa(&c[1], &c[2], &c[3], &c[4], b, s, l.number)
         });
         match sa {
@@ -160,13 +164,17 @@ pub fn is_exchange_header(line: &str) -> bool {
 
 pub fn exchange_fits(line: &str) -> bool {
     let t = line.trim();
-    t.is_empty()
-        || is_rule(t)
-        || is_exchange_header(t)
-        || exch_row_re().is_match(t)
+    t.is_empty() || is_rule(t) || is_exchange_header(t) || exch_row_re().is_match(t)
 }
 
-fn make_exchange(id: &str, phase: &str, state: &str, peer: &str, kind: &str, line: usize) -> Option<Exchange> {
+fn make_exchange(
+    id: &str,
+    phase: &str,
+    state: &str,
+    peer: &str,
+    kind: &str,
+    line: usize,
+) -> Option<Exchange> {
     let id = id.trim().parse().ok()?;
     let phase = phase.trim();
     if !matches!(phase, "1" | "1.5" | "2" | "-") {
@@ -198,7 +206,9 @@ pub fn parse_exchanges(lines: &[SourceLine]) -> Parsed<Exchange> {
             continue;
         }
         if is_exchange_header(t) {
-            if let Some(h) = Header::locate(&l.text, &["Id", "Phase", "State", "PeerAddress", "Type"], 5) {
+            if let Some(h) =
+                Header::locate(&l.text, &["Id", "Phase", "State", "PeerAddress", "Type"], 5)
+            {
                 header = Some(h);
             }
             continue;
@@ -269,10 +279,8 @@ mod tests {
 
     #[test]
     fn seconds_before_bytes() {
-        let p = parse_sa(&src(
-            "SA Id PeerAddress EncA. HashA. Seconds Bytes\n\
-             3 1.2.3.4 DES SHA 100/90/1 -/-/-",
-        ));
+        let p = parse_sa(&src("SA Id PeerAddress EncA. HashA. Seconds Bytes\n\
+             3 1.2.3.4 DES SHA 100/90/1 -/-/-"));
         assert_eq!(p.items[0].seconds.hard, Some(100));
         assert_eq!(p.items[0].bytes.hard, None);
     }

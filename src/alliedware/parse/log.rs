@@ -26,7 +26,11 @@ pub fn is_header(line: &str) -> bool {
 
 pub fn fits(line: &str) -> bool {
     let t = line.trim();
-    t.is_empty() || is_rule(t) || is_header(t) || time_re().is_match(line) || line.starts_with("   ")
+    t.is_empty()
+        || is_rule(t)
+        || is_header(t)
+        || time_re().is_match(line)
+        || line.starts_with("   ")
 }
 
 /// Map header words to entry fields.
@@ -81,9 +85,16 @@ pub fn parse(lines: &[SourceLine]) -> Parsed<LogEntry> {
         };
         if let Some(h) = &header {
             // Cut by the header; the message column takes the rest of the line.
-            let msg_col = h.columns.iter().position(|c| role(&c.name) == Some("message"));
+            let msg_col = h
+                .columns
+                .iter()
+                .position(|c| role(&c.name) == Some("message"));
             let cells = h.cut(&l.text);
-            let time_cols = h.columns.iter().filter(|c| role(&c.name) == Some("time")).count();
+            let time_cols = h
+                .columns
+                .iter()
+                .filter(|c| role(&c.name) == Some("time"))
+                .count();
             if time_cols > 0 && cells.len() == h.columns.len() {
                 for (col, cell) in h.columns.iter().zip(cells.iter()) {
                     match role(&col.name) {

@@ -11,6 +11,7 @@ pub mod log;
 
 use crate::alliedware::commands::Display;
 use crate::model::{RawOutput, Snapshot, SourceLine};
+use std::sync::OnceLock;
 
 /// What one parser made of its lines: the values, and the lines it did not understand.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,9 +47,29 @@ pub fn fits(display: Display, line: &str) -> bool {
     }
 }
 
+/// Words without which no line starts a display: a fast first test, run as part of the
+/// classifier's single pass over each line (see `Classifier::scan`).
+pub const SNIFF_GATE: &str = r"peeraddress|isakmp\s+exchanges|bundle|ip\s+address|counters|sa\s+id|date|^\s*time|^\s*(?:cr|se|ad|en)[a-z]*\s+(?:isa|ips|fir)";
+
 /// A line that starts a display on its own (its header), for text with no prompts, such as
 /// a saved `show debug ipsec`.
 pub fn sniff(line: &str) -> Option<Display> {
+    static GATE: OnceLock<regex::bytes::Regex> = OnceLock::new();
+    let gate = GATE.get_or_init(|| {
+        regex::bytes::RegexBuilder::new(SNIFF_GATE)
+            .case_insensitive(true)
+            .unicode(false)
+            .build()
+            .expect("valid pattern")
+    });
+    if !gate.is_match(line.as_bytes()) {
+        return None;
+    }
+    sniff_gated(line)
+}
+
+/// `sniff` for a line already known to pass `SNIFF_GATE`.
+pub fn sniff_gated(line: &str) -> Option<Display> {
     let t = line.trim();
     if t.is_empty() {
         return None;
@@ -170,7 +191,9 @@ pub fn apply(display: Display, canonical: &str, lines: &[SourceLine], snapshot: 
                 command: canonical.to_string(),
                 line,
                 lines: unrecognised.into_iter().map(|l| l.text).collect(),
-                warning: format!("{count} line(s) of this display were not understood; kept as text"),
+                warning: format!(
+                    "{count} line(s) of this display were not understood; kept as text"
+                ),
             },
         );
     }
@@ -184,10 +207,13 @@ fn push_raw(snapshot: &mut Snapshot, mut raw: RawOutput) {
     if raw.lines.len() > MAX_RAW_LINES_PER_BLOCK {
         let dropped = raw.lines.len() - MAX_RAW_LINES_PER_BLOCK;
         raw.lines.truncate(MAX_RAW_LINES_PER_BLOCK);
-        raw.warning.push_str(&format!(" ({dropped} more lines not kept)"));
+        raw.warning
+            .push_str(&format!(" ({dropped} more lines not kept)"));
     }
     // The same command's earlier output is superseded by this one.
-    snapshot.raw.retain(|r| r.command != raw.command || raw.command.is_empty());
+    snapshot
+        .raw
+        .retain(|r| r.command != raw.command || raw.command.is_empty());
     if snapshot.raw.len() >= MAX_RAW_BLOCKS {
         snapshot.raw.remove(0);
     }

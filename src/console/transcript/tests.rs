@@ -33,7 +33,7 @@ fn unsolicited(items: &[Item]) -> Vec<&str> {
     items
         .iter()
         .filter_map(|i| match i {
-            Item::Unsolicited(l) => Some(l.text.as_str()),
+            Item::Unsolicited(l, _) => Some(l.text.as_str()),
             _ => None,
         })
         .collect()
@@ -161,7 +161,10 @@ fn debug_after_idle_prompt() {
 
 #[test]
 fn login_and_password_are_reported() {
-    let items = split(b"Peer1 login: manager\r\nPassword: \r\nManager Peer1> \r\n", 2);
+    let items = split(
+        b"Peer1 login: manager\r\nPassword: \r\nManager Peer1> \r\n",
+        2,
+    );
     assert!(matches!(&items[0], Item::Login(u, 1) if u == "manager"));
     assert!(matches!(items[1], Item::Password(2)));
     assert!(matches!(items[2], Item::Prompt(..)));
@@ -183,6 +186,9 @@ fn counters_and_config_blocks() {
     let b = blocks(&items);
     assert_eq!(b.len(), 2);
     assert_eq!(b[0].lines.len(), 4);
-    assert_eq!(unsolicited(&items), vec!["12:00:01 ISAKMP notify INITIAL-CONTACT sent"]);
+    assert_eq!(
+        unsolicited(&items),
+        vec!["12:00:01 ISAKMP notify INITIAL-CONTACT sent"]
+    );
     assert_eq!(b[1].lines.len(), 2);
 }
