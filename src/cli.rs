@@ -19,6 +19,37 @@ pub struct Cli {
 pub enum Command {
     /// Read captures (terminal logs, saved `show debug ipsec`) and report what they show
     Analyze(AnalyzeArgs),
+    /// Serve a simulated AlliedWare router's console (stdin/stdout, a tty, or telnet)
+    Sim(SimArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SimArgs {
+    /// healthy, phase1-stall, psk-mismatch, phase2-mismatch, sa-out-of-step, sa-accumulation,
+    /// policy-selection
+    #[arg(long, default_value = "healthy")]
+    pub scenario: String,
+    /// Which router of the How To Note's network: 1 (Peer1) or 2 (Peer2)
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub peer: u8,
+    /// Start at the login prompt (stdin/stdout only; serial and telnet always do)
+    #[arg(long)]
+    pub login: bool,
+    /// Serve on this tty device instead of stdin/stdout
+    #[arg(long, value_name = "PATH", conflicts_with = "telnet")]
+    pub serial: Option<String>,
+    /// Line rate for --serial
+    #[arg(long, default_value_t = 9600)]
+    pub baud: u32,
+    /// Serve telnet on ADDR:PORT (port 0 picks a free one and prints it)
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub telnet: Option<String>,
+    /// Seconds of quiet before the security officer must give the password again
+    #[arg(long, default_value_t = 60)]
+    pub securedelay: u64,
+    /// Lines per page before the --More-- prompt
+    #[arg(long, default_value_t = 22)]
+    pub page_lines: usize,
 }
 
 #[derive(Debug, clap::Args)]

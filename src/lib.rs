@@ -9,4 +9,6 @@ pub mod alliedware;
 pub mod analyze;
 pub mod console;
 pub mod doctor;
+pub mod link;
 pub mod model;
+pub mod sim;

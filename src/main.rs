@@ -4,7 +4,7 @@
 mod cli;
 
 use clap::Parser;
-use cli::{AnalyzeArgs, Cli, Command};
+use cli::{AnalyzeArgs, Cli, Command, SimArgs};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use tunnelscope::alliedware::debug::Classifier;
@@ -15,6 +15,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Analyze(args) => run_analyze(args),
+        Command::Sim(args) => run_sim(args),
     };
     match result {
         Ok(code) => code,
@@ -78,5 +79,50 @@ fn run_analyze(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
             return Err(e.into());
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
+}
+
+fn run_sim(args: SimArgs) -> anyhow::Result<ExitCode> {
+    use tunnelscope::sim::serve::{self, SharedNet};
+    use tunnelscope::sim::{ConsoleConfig, Scenario, Start};
+    let scenario: Scenario = args
+        .scenario
+        .parse()
+        .map_err(|e: String| anyhow::anyhow!(e))?;
+    let net = SharedNet::new(scenario);
+    let peer = usize::from(args.peer - 1);
+    let cfg = ConsoleConfig {
+        page_lines: args.page_lines.max(2),
+        securedelay: std::time::Duration::from_secs(args.securedelay),
+    };
+    let rt = runtime()?;
+    rt.block_on(async move {
+        if let Some(path) = &args.serial {
+            serve::serve_serial(net, peer, path, args.baud, cfg).await?;
+        } else if let Some(addr) = &args.telnet {
+            serve::serve_telnet(net, peer, addr, cfg, |a| {
+                eprintln!(
+                    "tunnelscope sim: {scenario} Peer{} on telnet://{a}",
+                    peer + 1
+                );
+            })
+            .await?;
+        } else {
+            let start = if args.login {
+                Start::Login
+            } else {
+                Start::SecOff
+            };
+            serve::serve_stdio(net, peer, start, cfg).await?;
+        }
+        Ok::<_, anyhow::Error>(())
+    })?;
     Ok(ExitCode::SUCCESS)
 }

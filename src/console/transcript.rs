@@ -58,6 +58,10 @@ pub struct Transcript<'c> {
     current: Option<Open>,
     /// Inside a compound display (`show debug ipsec`): the display now being read in it.
     inner: Option<Open>,
+    /// A title-like line outside any block (`ISAKMP SA Details`), held until the next line
+    /// shows whether it heads a detail display (then it joins it) or not (then it is
+    /// unsolicited after all).
+    title: Option<SourceLine>,
     pub system_name: Option<String>,
     pub last_prompt: Option<PromptMatch>,
 }
@@ -68,6 +72,7 @@ impl<'c> Transcript<'c> {
             classifier,
             current: None,
             inner: None,
+            title: None,
             system_name: None,
             last_prompt: None,
         }
@@ -116,10 +121,17 @@ impl<'c> Transcript<'c> {
     }
 
     fn close(&mut self, out: &mut Vec<Item>, truncated: bool) {
+        self.flush_title(out);
         self.close_inner(out, truncated);
         if let Some(mut o) = self.current.take() {
             o.block.truncated = truncated;
             out.push(Item::Block(o.block));
+        }
+    }
+
+    fn flush_title(&mut self, out: &mut Vec<Item>) {
+        if let Some(t) = self.title.take() {
+            out.push(Item::Unsolicited(t, None));
         }
     }
 
@@ -196,14 +208,23 @@ impl<'c> Transcript<'c> {
 
     fn text(&mut self, l: SourceLine, out: &mut Vec<Item>) {
         let Some(cur) = self.current.as_mut() else {
-            // No command open: a display found by its header, or unsolicited text.
-            let v = self.classifier.scan(&l.text);
-            match v.header_hint.then(|| parse::sniff_gated(&l.text)).flatten() {
-                Some(d) => self.current = Some(Self::open(d, &implicit_command(d, &l), &l)),
-                None => out.push(Item::Unsolicited(l, Some(v))),
-            }
+            self.outside(l, out);
             return;
         };
+        if cur.implicit && starts_another(&cur.block, &l.text) {
+            // A saved output's next display starts here.
+            self.close(out, false);
+            self.outside(l, out);
+            return;
+        }
+        if let Some(heading) = cur.implicit.then(|| take_heading(&mut cur.block, &l.text)) {
+            if let Some(t) = heading {
+                self.close(out, false);
+                self.title = Some(t);
+                self.outside(l, out);
+                return;
+            }
+        }
         let display = cur.block.command.display;
         match display {
             Display::DebugIpsec => self.compound(l, out),
@@ -213,8 +234,11 @@ impl<'c> Transcript<'c> {
                 let plain_output = l.text.starts_with(' ')
                     || parse::detail::leader(&l.text).is_some()
                     || t.is_empty();
-                let v = (!plain_output).then(|| self.classifier.scan(&l.text));
-                if let Some(v) = v.filter(|v| self.classifier.is_debug_scanned(&l.text, v)) {
+                // Words alone are not enough here (`Request 1 timed out` is `ping` output):
+                // only a line shaped like a log line leaves the command's output.
+                let v = (!plain_output && self.classifier.has_log_shape(&l.text))
+                    .then(|| self.classifier.scan(&l.text));
+                if let Some(v) = v {
                     out.push(Item::Unsolicited(l, Some(v)));
                 } else {
                     Self::push(&mut cur.block, l);
@@ -223,10 +247,10 @@ impl<'c> Transcript<'c> {
             _ => {
                 if parse::fits(display, &l.text) {
                     Self::push(&mut cur.block, l);
-                } else if cur.implicit && parse::sniff(&l.text).is_some() {
-                    // The next display of a saved output starts here.
+                } else if cur.implicit && parse::detail::is_block_title(&l.text) {
+                    // A title ends a display found by its header; it may head the next one.
                     self.close(out, false);
-                    self.text(l, out);
+                    self.outside(l, out);
                 } else if let Some(v) = Some(self.classifier.scan(&l.text))
                     .filter(|v| self.classifier.is_debug_scanned(&l.text, v))
                 {
@@ -244,19 +268,61 @@ impl<'c> Transcript<'c> {
         }
     }
 
+    /// A line with no command open: a display found by its header, a title held back to see
+    /// what follows it, or unsolicited text.
+    fn outside(&mut self, l: SourceLine, out: &mut Vec<Item>) {
+        let v = self.classifier.scan(&l.text);
+        let title = self.title.take();
+        match v.header_hint.then(|| parse::sniff_gated(&l.text)).flatten() {
+            Some(d) => {
+                let detail = parse::is_detail(d);
+                let title = match title {
+                    Some(t) if detail => Some(t),
+                    other => {
+                        if let Some(t) = other {
+                            out.push(Item::Unsolicited(t, None));
+                        }
+                        None
+                    }
+                };
+                let d = if detail {
+                    parse::detail_display(title.as_ref().map(|t| t.text.as_str()))
+                } else {
+                    d
+                };
+                let name = implicit_command(d, &l, title.as_ref());
+                let mut open = Self::open(d, &name, &l);
+                if let Some(t) = title {
+                    open.block.start_line = t.number;
+                    open.block.lines.insert(0, t);
+                }
+                self.current = Some(open);
+            }
+            None => {
+                if let Some(t) = title {
+                    out.push(Item::Unsolicited(t, None));
+                }
+                if parse::detail::is_block_title(&l.text) {
+                    self.title = Some(l);
+                } else {
+                    out.push(Item::Unsolicited(l, Some(v)));
+                }
+            }
+        }
+    }
+
     /// A line of `show debug ipsec`: split into the displays it runs, by their headers.
     fn compound(&mut self, l: SourceLine, out: &mut Vec<Item>) {
         if let Some(inner) = self.inner.as_mut() {
             let d = inner.block.command.display;
-            let fresh = parse::sniff(&l.text).filter(|n| *n != d && !l.text.trim().is_empty());
-            if fresh.is_none() && parse::fits(d, &l.text) {
+            if !starts_another(&inner.block, &l.text) && parse::fits(d, &l.text) {
                 Self::push(&mut inner.block, l);
                 return;
             }
             self.close_inner(out, false);
         }
         match parse::sniff(&l.text) {
-            Some(d) => self.inner = Some(Self::open(d, &implicit_command(d, &l), &l)),
+            Some(d) => self.inner = Some(Self::open(d, &implicit_command(d, &l, None), &l)),
             None => {
                 if let Some(cur) = self.current.as_mut() {
                     Self::push(&mut cur.block, l);
@@ -266,12 +332,76 @@ impl<'c> Transcript<'c> {
     }
 }
 
-/// The name a display found without its command is kept under. Counter displays are named
-/// by their title, so the counters of several policies do not replace each other.
-fn implicit_command(d: Display, first: &SourceLine) -> String {
-    match d {
-        Display::Counters => format!("counters: {}", first.text.trim().trim_end_matches(':')),
-        _ => d.default_command().to_string(),
+/// Whether `line` starts a display other than the one `block` (found by its header) holds.
+/// A dotted leader starts one only where it cannot belong to this block: in a detail display,
+/// when it repeats the block's first label (`SA Id` of the next SA); elsewhere, when it does
+/// not fit (so a counters line with dots stays a counter).
+fn starts_another(block: &Block, line: &str) -> bool {
+    let d = block.command.display;
+    let Some(next) = parse::sniff(line) else {
+        return false;
+    };
+    if parse::is_detail(next) && parse::detail::leader(line).is_some() {
+        return if parse::is_detail(d) {
+            same_first_label(block, line)
+        } else {
+            !parse::fits(d, line)
+        };
+    }
+    next != d
+}
+
+/// In a detail display, nested blocks indent their fields under their title; a title at the
+/// left margin followed by a field at the left margin heads the next display instead. Takes
+/// that title back out of `block` and returns it.
+fn take_heading(block: &mut Block, line: &str) -> Option<SourceLine> {
+    if !parse::is_detail(block.command.display)
+        || !matches!(parse::detail::leader(line), Some((0, ..)))
+    {
+        return None;
+    }
+    let at = block
+        .lines
+        .iter()
+        .rposition(|l| !l.text.trim().is_empty())?;
+    let last = &block.lines[at].text;
+    let heading =
+        at > 0 && !last.starts_with(char::is_whitespace) && parse::detail::is_block_title(last);
+    if !heading {
+        return None;
+    }
+    let t = block.lines.remove(at);
+    block.lines.truncate(at);
+    Some(t)
+}
+
+fn same_first_label(block: &Block, line: &str) -> bool {
+    let first = block
+        .lines
+        .iter()
+        .find_map(|l| parse::detail::leader(&l.text).map(|(_, label, _)| label));
+    let this = parse::detail::leader(line).map(|(_, label, _)| label);
+    matches!((first, this), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b))
+}
+
+/// The name a display found without its command is kept under, so several displays of one
+/// kind do not replace each other: counter displays by their title, detail displays by their
+/// title (when one was printed) and first field.
+fn implicit_command(d: Display, first: &SourceLine, title: Option<&SourceLine>) -> String {
+    if d == Display::Counters {
+        return format!("counters: {}", first.text.trim().trim_end_matches(':'));
+    }
+    if !parse::is_detail(d) {
+        return d.default_command().to_string();
+    }
+    let Some((_, label, value)) = parse::detail::leader(&first.text) else {
+        return d.default_command().to_string();
+    };
+    match title {
+        Some(t) => format!("{} ({label} {value})", t.text.trim()),
+        None if label.eq_ignore_ascii_case("SA Id") => format!("show ipsec sa={value}"),
+        // Which command printed it is unknown: say only what it is.
+        None => format!("detail ({label} {value})"),
     }
 }
 

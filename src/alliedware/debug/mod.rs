@@ -310,6 +310,12 @@ impl Classifier {
         self.scan(line).matched || self.shapes.is_match(line.as_bytes())
     }
 
+    /// A line shaped like debug or log output (a time stamp or a module tag at its start),
+    /// whatever its words: the strict test, for output of commands we cannot parse.
+    pub fn has_log_shape(&self, line: &str) -> bool {
+        self.shapes.is_match(line.as_bytes())
+    }
+
     /// `is_debug` for a line already scanned.
     pub fn is_debug_scanned(&self, line: &str, v: &Verdict) -> bool {
         v.matched || self.shapes.is_match(line.as_bytes())

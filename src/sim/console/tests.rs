@@ -1,0 +1,242 @@
+//! Console tests on a controlled clock: login, pager, re-authentication, debug interleaving,
+//! and every scenario read back through the real pipeline to the doctor's findings.
+
+use super::*;
+use crate::alliedware::debug::Classifier;
+use crate::analyze::{analyze_bytes, Options};
+use crate::sim::Scenario;
+use std::time::Duration;
+
+fn console(s: Scenario, peer: usize, start: Start, cfg: ConsoleConfig) -> Console {
+    Console::new(Arc::new(Mutex::new(Network::new(s))), peer, start, cfg)
+}
+
+fn drain(c: &mut Console) -> String {
+    String::from_utf8_lossy(&c.take_output(usize::MAX)).into_owned()
+}
+
+fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
+}
+
+#[test]
+fn login_manager_and_wrong_password() {
+    let mut c = console(Scenario::Healthy, 0, Start::Login, ConsoleConfig::default());
+    assert!(drain(&mut c).ends_with("Peer1 login: "));
+    c.input(b"manager\r", secs(1));
+    assert!(drain(&mut c).ends_with("Password: "));
+    c.input(b"wrong\r", secs(1));
+    let out = drain(&mut c);
+    assert!(
+        out.contains("Login incorrect") && out.ends_with("Peer1 login: "),
+        "{out}"
+    );
+    assert!(!out.contains("wrong"), "passwords are not echoed");
+    c.input(b"manager\rfriend\r", secs(2));
+    assert!(drain(&mut c).ends_with("Manager Peer1> "));
+}
+
+#[test]
+fn echo_and_backspace() {
+    let mut c = console(
+        Scenario::Healthy,
+        0,
+        Start::SecOff,
+        ConsoleConfig::default(),
+    );
+    drain(&mut c);
+    c.input(b"shoe\x7fw ip\x08\x08ipsec sa\r", secs(1));
+    let out = drain(&mut c);
+    assert!(
+        out.starts_with("shoe\x08 \x08w ip\x08 \x08\x08 \x08ipsec sa\r\n"),
+        "{out:?}"
+    );
+    assert!(out.contains("wiz_Peer1 to Peer2"));
+}
+
+#[test]
+fn pager_keys() {
+    let cfg = ConsoleConfig {
+        page_lines: 5,
+        ..Default::default()
+    };
+    let mut c = console(Scenario::Healthy, 0, Start::SecOff, cfg);
+    drain(&mut c);
+    c.input(b"show config dynamic\r", secs(1));
+    let out = drain(&mut c);
+    assert!(out.ends_with(PAGER), "{out}");
+    c.input(b"\r", secs(1));
+    let one = drain(&mut c);
+    assert_eq!(one.matches("\r\n").count(), 1, "{one:?}");
+    c.input(b" ", secs(1));
+    let page = drain(&mut c);
+    assert_eq!(page.matches("\r\n").count(), 5, "{page:?}");
+    c.input(b"q", secs(1));
+    assert!(drain(&mut c).ends_with("SecOff Peer1> "));
+    c.input(b"show config dynamic\r", secs(1));
+    drain(&mut c);
+    c.input(b"c", secs(1));
+    let rest = drain(&mut c);
+    assert!(rest.contains("enable firewall") && rest.ends_with("SecOff Peer1> "));
+}
+
+#[test]
+fn secoff_reauthentication_after_securedelay() {
+    let mut c = console(
+        Scenario::Healthy,
+        0,
+        Start::SecOff,
+        ConsoleConfig::default(),
+    );
+    drain(&mut c);
+    c.input(b"show ipsec sa\r", secs(10));
+    assert!(drain(&mut c).contains("Valid"));
+    c.input(b"show ipsec sa\r", secs(100));
+    assert!(drain(&mut c).ends_with("Password: "));
+    c.input(b"secoff\r", secs(101));
+    let out = drain(&mut c);
+    assert!(out.contains("Valid") && !out.contains("secoff"), "{out}");
+    // Commands that are not security commands need no password.
+    c.input(b"show system\r", secs(300));
+    assert!(drain(&mut c).contains("System Name"));
+}
+
+#[test]
+fn debug_lines_arrive_between_output_lines() {
+    let cfg = ConsoleConfig {
+        page_lines: 1000,
+        ..Default::default()
+    };
+    let mut c = console(Scenario::Phase1Stall, 0, Start::SecOff, cfg);
+    drain(&mut c);
+    c.input(b"enable isakmp debug=all\r", secs(0));
+    drain(&mut c);
+    c.input(b"show config dynamic\r", secs(0));
+    // Part of the output goes out, then time passes and debug arrives.
+    let first = c.take_output(40);
+    assert_eq!(first.len(), 40);
+    c.tick(secs(1));
+    let rest = drain(&mut c);
+    let all = format!("{}{}", String::from_utf8_lossy(&first), rest);
+    assert!(all.contains("Phase 1 main mode initiated"), "{all}");
+    // The debug line stands on a line of its own.
+    assert!(all
+        .lines()
+        .any(|l| l.trim_start_matches('\r').starts_with("ISAKMP: Exchange")));
+}
+
+/// Drive a console like an engineer: debug on, wait, the How To Note's commands, a ping.
+fn session(s: Scenario, peer: usize, wait: u64) -> Vec<u8> {
+    let net = Arc::new(Mutex::new(Network::new(s)));
+    let mut c = Console::new(net.clone(), peer, Start::SecOff, ConsoleConfig::default());
+    if s == Scenario::SaOutOfStep {
+        // The PC behind Peer1 pings across: Peer1 still encrypts with the old SA.
+        let mut n = net.lock().unwrap();
+        for _ in 0..3 {
+            n.lan_ping(0, "192.168.2.100");
+        }
+    }
+    let mut out = c.take_output(usize::MAX);
+    c.input(b"enable isakmp debug=all\r", secs(0));
+    for t in 1..=wait {
+        c.tick(secs(t));
+        out.extend(c.take_output(usize::MAX));
+    }
+    let ping = format!("ping {}", crate::sim::scenario::PEERS[1 - peer].pc);
+    for cmd in [
+        ping.as_str(),
+        "show isakmp sa",
+        "show isakmp exchange",
+        "show ipsec sa",
+        "show ipsec policy=\"wiz_Peer1 to Peer2\" counters",
+        "show isakmp counters",
+        "show config dynamic",
+        "show ip interface",
+    ] {
+        c.input(format!("{cmd}\r").as_bytes(), secs(wait));
+        out.extend(c.take_output(usize::MAX));
+        // answer the pager as the session driver does
+        while String::from_utf8_lossy(&out).ends_with(PAGER) {
+            c.input(b"c", secs(wait));
+            out.extend(c.take_output(usize::MAX));
+        }
+    }
+    out
+}
+
+fn codes(s: Scenario, peer: usize, wait: u64) -> Vec<&'static str> {
+    let bytes = session(s, peer, wait);
+    let a = analyze_bytes(&bytes, Classifier::builtin(), Options::default());
+    let mut c: Vec<&'static str> = a
+        .findings
+        .iter()
+        .filter(|f| f.severity != crate::doctor::Severity::Info)
+        .map(|f| f.code)
+        .collect();
+    c.sort();
+    c.dedup();
+    c
+}
+
+#[test]
+fn scenarios_show_their_findings() {
+    assert_eq!(codes(Scenario::Healthy, 0, 30), Vec::<&str>::new());
+    assert_eq!(codes(Scenario::Healthy, 1, 30), Vec::<&str>::new());
+    let stall = codes(Scenario::Phase1Stall, 0, 20);
+    assert!(
+        stall.contains(&"phase1-stalled") && stall.contains(&"retransmissions"),
+        "{stall:?}"
+    );
+    let psk = codes(Scenario::PskMismatch, 0, 5);
+    assert!(psk.contains(&"auth-failed"), "{psk:?}");
+    let p2 = codes(Scenario::Phase2Mismatch, 0, 5);
+    assert!(
+        p2.contains(&"phase2-missing") && p2.contains(&"proposal-rejected"),
+        "{p2:?}"
+    );
+    let oos = codes(Scenario::SaOutOfStep, 1, 2);
+    assert!(oos.contains(&"bad-spi"), "{oos:?}");
+    let acc = codes(Scenario::SaAccumulation, 1, 200);
+    assert!(
+        acc.contains(&"isakmp-sa-accumulation") && acc.contains(&"aggressive-without-deletes"),
+        "{acc:?}"
+    );
+    let pol = codes(Scenario::PolicySelection, 1, 5);
+    assert!(
+        pol.contains(&"policy-selection-ambiguous") && pol.contains(&"auth-failed"),
+        "{pol:?}"
+    );
+}
+
+#[test]
+fn reset_fixes_sa_out_of_step() {
+    let net = Arc::new(Mutex::new(Network::new(Scenario::SaOutOfStep)));
+    let mut c = Console::new(net.clone(), 0, Start::SecOff, ConsoleConfig::default());
+    assert!(!net.lock().unwrap().lan_ping(0, "192.168.2.100"));
+    for cmd in [
+        "disable ipsec",
+        "disable isakmp",
+        "enable isakmp",
+        "enable ipsec",
+    ] {
+        c.input(format!("{cmd}\r").as_bytes(), secs(1));
+    }
+    c.tick(secs(10));
+    let mut n = net.lock().unwrap();
+    assert!(n.lan_ping(0, "192.168.2.100"));
+    let (a, b) = (&n.peers[0].ipsec_sas[0], &n.peers[1].ipsec_sas[0]);
+    assert_eq!((a.out_spi, a.in_spi), (b.in_spi, b.out_spi));
+}
+
+#[test]
+fn unknown_command_and_manager_limits() {
+    let mut c = console(Scenario::Healthy, 0, Start::Login, ConsoleConfig::default());
+    c.input(
+        b"manager\rfriend\rfrobnicate now\rdisable ipsec\rsh isa sa\r",
+        secs(1),
+    );
+    let out = drain(&mut c);
+    assert!(out.contains("Unknown command \"frobnicate\""), "{out}");
+    assert!(out.contains("requires security officer"), "{out}");
+    assert!(out.contains("3DES"), "managers may look: {out}");
+}
