@@ -21,6 +21,70 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// Serve a simulated AlliedWare router's console (stdin/stdout, a tty, or telnet)
     Sim(SimArgs),
+    /// Connect, log in, read the SAs, exchanges, counters and configuration once, and report
+    Snapshot(SnapshotArgs),
+    /// List the serial ports of this machine
+    Ports,
+}
+
+/// How to reach a router: shared by `snapshot` and `connect`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LinkArgs {
+    /// serial:/dev/ttyUSB0, ssh://[user@]host[:port], telnet://[user@]host[:port], sim:SCENARIO[/1|2]
+    pub target: String,
+    /// User name to log in with (default: the target's user@, else manager). The password is
+    /// read from TUNNELSCOPE_PASSWORD, or asked for on the terminal.
+    #[arg(long)]
+    pub user: Option<String>,
+    /// SSH private key file
+    #[arg(long, value_name = "FILE")]
+    pub identity: Option<std::path::PathBuf>,
+    /// What to do with an SSH host key not in known_hosts
+    #[arg(long, value_enum, default_value = "ask")]
+    pub host_key: HostKeyArg,
+    /// The known_hosts file (default ~/.ssh/known_hosts)
+    #[arg(long, value_name = "FILE")]
+    pub known_hosts: Option<std::path::PathBuf>,
+    /// Also offer the SHA-1 key exchange, CBC ciphers, hmac-sha1 and ssh-rsa old routers need
+    #[arg(long)]
+    pub legacy_ssh: bool,
+    /// Serial line rate
+    #[arg(long, default_value_t = 9600)]
+    pub baud: u32,
+    /// Serial data bits (5-8)
+    #[arg(long, default_value_t = 8)]
+    pub data_bits: u8,
+    /// Serial parity: none, odd, even
+    #[arg(long, default_value = "none")]
+    pub parity: String,
+    /// Serial stop bits (1 or 2)
+    #[arg(long, default_value_t = 1)]
+    pub stop_bits: u8,
+    /// Serial flow control: none, software, hardware
+    #[arg(long, default_value = "none")]
+    pub flow: String,
+    /// A regular expression for a prompt changed with `set port prompt=`
+    #[arg(long, value_name = "REGEX")]
+    pub prompt: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum HostKeyArg {
+    Ask,
+    AcceptNew,
+    Strict,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SnapshotArgs {
+    #[command(flatten)]
+    pub link: LinkArgs,
+    /// Print JSON (the same as `analyze --json`)
+    #[arg(long)]
+    pub json: bool,
+    /// Give up after this many seconds
+    #[arg(long, default_value_t = 60)]
+    pub timeout: u64,
 }
 
 #[derive(Debug, clap::Args)]

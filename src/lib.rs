@@ -12,3 +12,4 @@ pub mod doctor;
 pub mod link;
 pub mod model;
 pub mod sim;
+pub mod snapshot;

@@ -4,7 +4,7 @@
 mod cli;
 
 use clap::Parser;
-use cli::{AnalyzeArgs, Cli, Command, SimArgs};
+use cli::{AnalyzeArgs, Cli, Command, HostKeyArg, LinkArgs, SimArgs, SnapshotArgs};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use tunnelscope::alliedware::debug::Classifier;
@@ -16,6 +16,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analyze(args) => run_analyze(args),
         Command::Sim(args) => run_sim(args),
+        Command::Snapshot(args) => run_snapshot(args),
+        Command::Ports => run_ports(),
     };
     match result {
         Ok(code) => code,
@@ -124,5 +126,115 @@ fn run_sim(args: SimArgs) -> anyhow::Result<ExitCode> {
         }
         Ok::<_, anyhow::Error>(())
     })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The password: from TUNNELSCOPE_PASSWORD, or asked for on the terminal (never an argument).
+fn password(prompt: &str) -> anyhow::Result<Option<tunnelscope::link::Secret>> {
+    if let Ok(p) = std::env::var("TUNNELSCOPE_PASSWORD") {
+        return Ok(Some(tunnelscope::link::Secret::new(p)));
+    }
+    if !std::io::stdin().is_terminal() {
+        return Ok(None);
+    }
+    let p = rpassword::prompt_password(prompt)?;
+    Ok(Some(tunnelscope::link::Secret::new(p)))
+}
+
+/// A session configuration from the link arguments.
+fn session_config(a: &LinkArgs) -> anyhow::Result<tunnelscope::console::session::SessionConfig> {
+    use tunnelscope::link::{HostKeyPolicy, LinkOptions, SerialOptions, SshOptions, Target};
+    let target: Target = a.target.parse()?;
+    let target_user = match &target {
+        Target::Ssh { user, .. } | Target::Telnet { user, .. } => user.clone(),
+        _ => None,
+    };
+    let user = a.user.clone().or(target_user);
+    let needs_password = !matches!(target, Target::Sim { .. }) || user.is_some();
+    let login_user = match &target {
+        // The simulator's console port starts at the login prompt too.
+        Target::Sim { .. } => user.clone().or_else(|| Some("secoff".into())),
+        _ => Some(user.clone().unwrap_or_else(|| "manager".into())),
+    };
+    let pw = match (&target, needs_password) {
+        (Target::Sim { .. }, _) if std::env::var("TUNNELSCOPE_PASSWORD").is_err() => {
+            Some(tunnelscope::link::Secret::new("secoff"))
+        }
+        _ => password(&format!(
+            "Password for {}: ",
+            login_user.as_deref().unwrap_or("the router")
+        ))?,
+    };
+    let link = LinkOptions {
+        serial: SerialOptions {
+            baud: a.baud,
+            data_bits: a.data_bits,
+            parity: a.parity.clone(),
+            stop_bits: a.stop_bits,
+            flow: a.flow.clone(),
+        },
+        ssh: SshOptions {
+            identity: a.identity.clone(),
+            host_key: match a.host_key {
+                HostKeyArg::Ask => HostKeyPolicy::Ask,
+                HostKeyArg::AcceptNew => HostKeyPolicy::AcceptNew,
+                HostKeyArg::Strict => HostKeyPolicy::Strict,
+            },
+            legacy: a.legacy_ssh,
+            known_hosts: a.known_hosts.clone(),
+            keepalive_secs: 30,
+        },
+        user: login_user.clone(),
+        password: pw.clone(),
+    };
+    Ok(tunnelscope::console::session::SessionConfig {
+        target,
+        link,
+        user: login_user,
+        password: pw,
+        prompt: PromptMatcher::new(a.prompt.as_deref())
+            .map_err(|e| anyhow::anyhow!("--prompt is not a valid regular expression: {e}"))?,
+        poll: Default::default(),
+        reconnect: false,
+    })
+}
+
+fn run_snapshot(args: SnapshotArgs) -> anyhow::Result<ExitCode> {
+    let cfg = session_config(&args.link)?;
+    let target = args.link.target.clone();
+    let rt = runtime()?;
+    let mut analysis = rt
+        .block_on(tunnelscope::snapshot::snapshot(
+            cfg,
+            std::time::Duration::from_secs(args.timeout.max(5)),
+        ))
+        .map_err(|e| anyhow::anyhow!(e))?;
+    analysis.files = vec![target];
+    let mut out = std::io::stdout().lock();
+    let text = if args.json {
+        let mut s = serde_json::to_string_pretty(&json::to_value(&analysis))?;
+        s.push('\n');
+        s
+    } else {
+        report::render(&analysis)
+    };
+    if let Err(e) = out.write_all(text.as_bytes()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return Err(e.into());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_ports() -> anyhow::Result<ExitCode> {
+    let ports = tunnelscope::link::serial::list_ports().map_err(|e| anyhow::anyhow!(e))?;
+    if ports.is_empty() {
+        println!(
+            "no serial ports found (a USB console cable shows up as /dev/ttyUSB0 or /dev/ttyACM0)"
+        );
+    }
+    for (name, kind) in ports {
+        println!("serial:{name}  {kind}");
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -152,8 +152,9 @@ pub fn match_login(line: &str) -> Option<String> {
 
 /// A password prompt: a line ending in `Password:` (any case); the router does not echo.
 pub fn is_password_prompt(line: &str) -> bool {
-    let t = line.trim_end();
-    t.len() >= 9 && t[t.len() - 9..].eq_ignore_ascii_case("password:")
+    // Compared as bytes: slicing the str could cut a multi-byte character and panic.
+    let t = line.trim_end().as_bytes();
+    t.len() >= 9 && t[t.len() - 9..].eq_ignore_ascii_case(b"password:")
 }
 
 /// Where the pager prompt starts in `line`, and where it ends (exclusive), if it is complete.
@@ -226,6 +227,8 @@ mod tests {
         assert!(is_password_prompt("Password:"));
         assert!(is_password_prompt("password: "));
         assert!(!is_password_prompt("Password: is set"));
+        assert!(!is_password_prompt("ééééé"));
+        assert!(is_password_prompt("Mot de passe é Password:"));
         let full = "--More-- (<space> = next page, <CR> = one line, C = continuous, Q = quit)";
         assert_eq!(find_pager(full), Some((0, full.len())));
         assert_eq!(find_pager("--More--"), Some((0, 8)));

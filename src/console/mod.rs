@@ -1,5 +1,6 @@
 //! The console: bytes from a router's CLI become clean lines, then command blocks and the
 //! unsolicited stream.
 
+pub mod session;
 pub mod text;
 pub mod transcript;

@@ -199,7 +199,12 @@ impl<'c> Transcript<'c> {
                 out.push(Item::Login(user, l.number));
             }
             LineKind::Password => {
-                self.close(out, false);
+                // The security officer's re-authentication comes after the command was
+                // typed and before its output: the command's block stays open for it.
+                let explicit = self.current.as_ref().is_some_and(|o| !o.implicit);
+                if !explicit {
+                    self.close(out, false);
+                }
                 out.push(Item::Password(l.number));
             }
             LineKind::Text => self.text(SourceLine::new(l.number, l.text), out),

@@ -27,14 +27,39 @@ const fn prefix(words: &'static str) -> Phrase {
     }
 }
 
+// The phrase lists follow the classifier's failure rules (`rules.toml`), so a line it flags
+// as an authentication, proposal or ID failure in any implementation's words lands here too.
 const AUTH: &[Phrase] = &[
-    whole("AUTHENTICATION FAILED"),
-    whole("AUTHENTICATION FAILURE"),
+    prefix("AUTHENTICATION FAIL"),
+    prefix("AUTHENTICATE FAIL"),
+    whole("AUTH FAILED"),
     whole("HASH MISMATCH"),
+    prefix("HASH VERIFICATION FAIL"),
     whole("INVALID HASH"),
+    whole("PRESHARED KEY MISMATCH"),
+    whole("PRE SHARED KEY MISMATCH"),
+    whole("PSK MISMATCH"),
+    whole("NO PRESHARED KEY"),
+    whole("NO PRE SHARED KEY"),
 ];
-const PROPOSAL: &[Phrase] = &[whole("NO PROPOSAL"), whole("NOT ACCEPTABLE")];
-const ID: &[Phrase] = &[whole("INVALID ID")];
+const PROPOSAL: &[Phrase] = &[
+    whole("NO PROPOSAL"),
+    whole("NO SUITABLE PROPOSAL"),
+    whole("NO MATCHING PROPOSAL"),
+    whole("NO ACCEPTABLE PROPOSAL"),
+    whole("NO ACCEPTABLE OAKLEY TRANSFORM"),
+    whole("NO ACCEPTABLE TRANSFORM"),
+    whole("NO MATCHING TRANSFORM"),
+    whole("NOT ACCEPTABLE"),
+];
+const ID: &[Phrase] = &[
+    whole("INVALID ID"),
+    whole("ID MISMATCH"),
+    whole("MISMATCHED ID"),
+    whole("PROXY IDENTITIES NOT SUPPORTED"),
+    whole("NO MATCHING CHILD SA CONFIG"),
+    whole("TS UNACCEPTABLE"),
+];
 const BAD_SPI: &[Phrase] = &[
     whole("INVALID SPI"),
     whole("BAD SPI"),
@@ -47,6 +72,8 @@ const RETRANSMIT: &[Phrase] = &[
     whole("TIMED OUT"),
     whole("TIME OUT"),
     whole("TIME UP"),
+    whole("NO RESPONSE"),
+    prefix("NOT RESPOND"),
 ];
 
 /// Upper case, every run of non-alphanumerics one space, padded so phrases match whole words.
@@ -149,6 +176,16 @@ fn phase_label(phase: Phase) -> &'static str {
     }
 }
 
+/// `A phase 1 proposal was rejected ...`, or without a phase when the lines do not say.
+fn proposal_summary(label: &str, ev: &[&DebugEvent]) -> String {
+    let what = if label == phase_label(Phase::None) {
+        "A proposal (phase not stated)".to_string()
+    } else {
+        format!("A {label} proposal")
+    };
+    format!("{what} was rejected{} ({})", peers(ev), lines(ev.len()))
+}
+
 fn proposal_rejected(input: &DoctorInput, out: &mut Vec<Finding>) {
     let all = events(input, PROPOSAL);
     // One finding per phase: the fix for phase 1 is in a different policy than for phase 2.
@@ -180,11 +217,7 @@ specification, PFS)"
         out.push(Finding {
             code: "proposal-rejected",
             severity: Severity::Error,
-            summary: format!(
-                "A {label} proposal was rejected{} ({})",
-                peers(&ev),
-                lines(ev.len())
-            ),
+            summary: proposal_summary(label, &ev),
             advice: format!(
                 "The peers found no proposal both accept. Compare {what} with the peer's \
 (`show config dynamic=isakmp` and `show config dynamic=ipsec` on both): encryption, hash, \
@@ -370,6 +403,11 @@ mod tests {
         assert!(found[0].summary.contains("2 debug lines"));
         assert!(found[1].summary.starts_with("A phase 2 proposal"));
         assert!(found[1].advice.contains("PFS"));
+        let unstated = find(&[(Phase::None, "no suitable proposal found")], "proposal-rejected");
+        assert_eq!(
+            unstated[0].summary,
+            "A proposal (phase not stated) was rejected with 200.200.200.1 (1 debug line)"
+        );
     }
 
     #[test]
@@ -441,6 +479,31 @@ mod tests {
             1
         );
         assert_eq!(find(&[(Phase::One, "time up")], "retransmissions").len(), 1);
+    }
+
+    #[test]
+    fn other_implementations_wording() {
+        for (text, code) in [
+            ("ERROR: no suitable proposal found.", "proposal-rejected"),
+            ("\"wiz\" #2: no acceptable Proposal in IPsec SA", "proposal-rejected"),
+            ("\"wiz\" #1: no acceptable Oakley Transform", "proposal-rejected"),
+            ("12[IKE] received AUTH_FAILED error notify", "auth-failed"),
+            (
+                "\"wiz\" #1: Can't authenticate: no preshared key found for '1.1.1.1'",
+                "auth-failed",
+            ),
+            ("ERROR: hash verification failed", "auth-failed"),
+            (
+                "IPSEC(validate_transform_proposal): proxy identities not supported",
+                "id-mismatch",
+            ),
+            ("12[IKE] establishing IKE_SA failed, peer not responding", "retransmissions"),
+        ] {
+            assert_eq!(find(&[(Phase::None, text)], code).len(), 1, "{text}");
+        }
+        // Words that only look alike stay silent.
+        assert!(find(&[(Phase::Two, "proposal accepted")], "proposal-rejected").is_empty());
+        assert!(find(&[(Phase::One, "authentication ok")], "auth-failed").is_empty());
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! in-process simulator `sim:SCENARIO[/PEER]`.
 
 pub mod known_hosts;
+pub mod serial;
+pub mod sim;
 pub mod ssh;
 pub mod target;
 pub mod telnet;
@@ -130,4 +132,20 @@ pub enum LinkError {
     Telnet(String),
     #[error("{0}")]
     Sim(String),
+}
+
+/// Open any target.
+pub async fn open(target: &Target, opts: &LinkOptions) -> Result<Link, LinkError> {
+    match target {
+        Target::Serial { path } => serial::open_serial(path, &opts.serial),
+        Target::Ssh { user, host, port } => {
+            let user = user
+                .clone()
+                .or_else(|| opts.user.clone())
+                .unwrap_or_else(|| "manager".to_string());
+            ssh::open_ssh(&user, host, *port, opts).await
+        }
+        Target::Telnet { host, port, .. } => telnet::open_telnet(host, *port, opts).await,
+        Target::Sim { scenario, peer } => sim::open_sim(scenario, *peer),
+    }
 }

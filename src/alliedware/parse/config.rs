@@ -103,6 +103,8 @@ const FIREWALL_KEYS: &[(&str, usize)] = &[
     ("encapsulation", 3),
     ("type", 2),
     ("list", 2),
+    ("nat", 3),
+    ("gblinterface", 4),
 ];
 
 fn canonical_key(key: &str, table: &[(&str, usize)]) -> String {
@@ -110,11 +112,17 @@ fn canonical_key(key: &str, table: &[(&str, usize)]) -> String {
     if let Some((full, _)) = table.iter().find(|(f, _)| f.eq_ignore_ascii_case(key)) {
         return (*full).to_string();
     }
-    table
-        .iter()
-        .find(|(full, min)| abbrev(key, full, *min))
-        .map(|(full, _)| (*full).to_string())
-        .unwrap_or_else(|| key.to_ascii_lowercase())
+    if let Some((full, _)) = table.iter().find(|(full, min)| abbrev(key, full, *min)) {
+        return (*full).to_string();
+    }
+    // The minimum abbreviations above are partly guesses, and the router prints shorter forms
+    // in its own configuration (`pe=any`, `hea=both`): a prefix that fits one keyword only is
+    // that keyword.
+    let mut prefixed = table.iter().filter(|(full, _)| abbrev(key, full, 2));
+    match (prefixed.next(), prefixed.next()) {
+        (Some((full, _)), None) => (*full).to_string(),
+        _ => key.to_ascii_lowercase(),
+    }
 }
 
 fn params(words: &[Word], table: &[(&str, usize)]) -> Vec<(String, String)> {
@@ -218,7 +226,23 @@ pub fn join_lines(lines: &[SourceLine]) -> Vec<SourceLine> {
 
 pub fn fits(line: &str) -> bool {
     let t = line.trim();
-    t.is_empty() || t.starts_with('#') || line.starts_with(' ') || looks_like_command(t)
+    t.is_empty()
+        || t.starts_with('#')
+        || line.starts_with(' ')
+        || looks_like_command(t)
+        || is_parameters(t)
+}
+
+/// Only `keyword=value` words: the rest of a long command whose indentation was lost (the
+/// How To Note prints `natt=true` on a line of its own).
+fn is_parameters(t: &str) -> bool {
+    let words = split_words(t);
+    !words.is_empty()
+        && words.iter().all(|w| {
+            w.value.is_some()
+                && !w.key.is_empty()
+                && w.key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        })
 }
 
 /// A line that can only be configuration (to find a configuration without its command).
@@ -236,6 +260,16 @@ pub fn is_config_start(line: &str) -> bool {
         abbrev(module, "isakmp", 3) || abbrev(module, "ipsec", 3) || abbrev(module, "firewall", 3);
     // A config line names a policy or a module; debug text would not.
     verb_ok && module_ok && (w.len() == 2 || w.iter().skip(2).any(|x| x.value.is_some()))
+}
+
+/// The comment that heads each section of `show config dynamic` (`# IPSEC configuration`):
+/// a configuration found without its command starts there, not at its first ISAKMP line.
+pub fn is_section_comment(line: &str) -> bool {
+    let t = line.trim();
+    t.strip_prefix('#').is_some_and(|rest| {
+        let rest = rest.trim().to_ascii_lowercase();
+        rest.ends_with(" configuration") && rest.len() < 40
+    })
 }
 
 /// Parse configuration lines into a `Config` (the sections present in them).
@@ -419,6 +453,9 @@ pub fn parse(lines: &[SourceLine]) -> (Config, Vec<SourceLine>) {
                 }
                 // The first matching rule wins; keep them in rule-number order.
                 fw.rules.sort_by_key(|r| r.id.unwrap_or(u32::MAX));
+            } else if get("nat").is_some() {
+                // `add firewall policy=x nat=enhanced int=vlan1 gblint=eth0` relates two
+                // interfaces already attached; it attaches nothing.
             } else if let Some(iface) = get("interface") {
                 if is_verb("delete", 3) {
                     fw.interfaces

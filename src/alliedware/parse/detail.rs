@@ -19,8 +19,33 @@ pub fn leader(line: &str) -> Option<(usize, &str, &str)> {
     Some((indent, c.get(2)?.as_str().trim(), c.get(3)?.as_str().trim()))
 }
 
+/// A dotted leader that can start a detail display found without its command: a real
+/// leader (a run of at least four dots) after a label that is not a debug prefix (`ISAKMP:`).
+pub fn starts_display(line: &str) -> bool {
+    line.contains("....")
+        && leader(line).is_some_and(|(_, label, _)| !label.contains(':') && !label.contains('['))
+}
+
 pub fn fits(line: &str) -> bool {
-    line.trim().is_empty() || leader(line).is_some() || line.starts_with(' ')
+    line.trim().is_empty()
+        || leader(line).is_some()
+        || line.starts_with(' ')
+        || is_block_title(line)
+}
+
+/// A block title such as `NAT Traversal` or `Filters`: a few capitalised words, no digits or
+/// punctuation. Debug text inside the display (which names a module, a number or a colon, or
+/// is a lower-case sentence) does not look like this, so the line stays with the display.
+pub fn is_block_title(line: &str) -> bool {
+    let t = line.trim();
+    let words: Vec<&str> = t.split_whitespace().collect();
+    !words.is_empty()
+        && words.len() <= 4
+        && t.len() <= 40
+        && words.iter().all(|w| {
+            w.starts_with(|c: char| c.is_ascii_uppercase())
+                && w.chars().all(|c| c.is_ascii_alphabetic() || c == '-' || c == '/')
+        })
 }
 
 /// Parse a detail display into fields with their block path.

@@ -40,7 +40,8 @@ fn role(name: &str) -> Option<&'static str> {
         Some("time")
     } else if n.starts_with("mod") {
         Some("module")
-    } else if n == "stype" || n.starts_with("sev") || n == "s" || n == "lvl" || n == "level" {
+    } else if n.starts_with("sev") || n == "s" || n == "lvl" || n == "level" {
+        // `S` is the severity; `SType` beside it is the sub-type, not a severity.
         Some("severity")
     } else if n == "type" {
         Some("kind")
@@ -138,6 +139,8 @@ mod tests {
         assert_eq!(p.items.len(), 2);
         assert_eq!(p.items[0].time, "26 10:32:19");
         assert_eq!(p.items[0].module, "ISAK");
+        assert_eq!(p.items[0].severity, "3");
+        assert_eq!(p.items[0].kind, "IKE");
         assert!(p.items[0].message.contains("Phase 1 main mode"));
         assert!(p.items[0].message.ends_with("200.200.200.1"));
         assert!(p.items[1].message.contains("bundle created"));

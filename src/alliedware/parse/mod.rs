@@ -49,7 +49,7 @@ pub fn fits(display: Display, line: &str) -> bool {
 
 /// Words without which no line starts a display: a fast first test, run as part of the
 /// classifier's single pass over each line (see `Classifier::scan`).
-pub const SNIFF_GATE: &str = r"peeraddress|isakmp\s+exchanges|bundle|ip\s+address|counters|sa\s+id|date|^\s*time|^\s*(?:cr|se|ad|en)[a-z]*\s+(?:isa|ips|fir)";
+pub const SNIFF_GATE: &str = r"peeraddress|isakmp\s+exchanges|bundle|ip\s+address|counters|sa\s+id|date|^\s*time|^\s*(?:cr|se|ad|en)[a-z]*\s+(?:isa|ips|fir)|^\s*#.*configuration|\.\.\.\.";
 
 /// A line that starts a display on its own (its header), for text with no prompts, such as
 /// a saved `show debug ipsec`.
@@ -95,15 +95,39 @@ pub fn sniff_gated(line: &str) -> Option<Display> {
     if counters::is_title(t) {
         return Some(Display::Counters);
     }
-    if config::is_config_start(t) {
+    if config::is_config_start(t) || config::is_section_comment(t) {
         return Some(Display::Config);
     }
-    if let Some((0, label, _)) = detail::leader(line) {
-        if label.eq_ignore_ascii_case("SA Id") {
-            return Some(Display::IpsecSaDetail);
-        }
+    // Last: a dotted leader outside any display starts a detail display (the saved
+    // `show debug ipsec` runs several), so its fields never reach the debug stream.
+    if detail::starts_display(line) {
+        return Some(detail_display(None));
     }
     None
+}
+
+/// The three detail displays share one layout and one parser.
+pub fn is_detail(display: Display) -> bool {
+    matches!(
+        display,
+        Display::IsakmpSaDetail | Display::IpsecSaDetail | Display::IsakmpExchangeDetail
+    )
+}
+
+/// Which detail display a dotted-leader block found without its command is, from the title
+/// printed above it (`ISAKMP SA Details`, `ISAKMP Exchange Details`); without one, IPsec SA
+/// detail (what `show debug ipsec` prints for `show ipsec sa=*sa*`).
+pub fn detail_display(title: Option<&str>) -> Display {
+    let t = title.unwrap_or("").to_ascii_lowercase();
+    if t.contains("isakmp") || t.contains("ike") {
+        if t.contains("exchange") {
+            Display::IsakmpExchangeDetail
+        } else {
+            Display::IsakmpSaDetail
+        }
+    } else {
+        Display::IpsecSaDetail
+    }
 }
 
 /// Apply one command's output to the router state. `canonical` is the command as

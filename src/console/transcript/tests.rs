@@ -120,13 +120,17 @@ fn prompt_less_show_debug_ipsec() {
     assert_eq!(
         kinds,
         vec![
+            Display::IpsecSaDetail,
             Display::IsakmpSa,
             Display::IsakmpExchange,
             Display::Counters,
             Display::Config
         ]
     );
-    assert!(b[2].command.canonical.starts_with("counters: Outbound"));
+    // A dotted leader outside any display is a detail display of its own, not debug text.
+    assert_eq!(b[0].command.canonical, "detail (Uptime 3 days)");
+    assert_eq!(b[0].lines.iter().filter(|l| !l.text.is_empty()).count(), 1);
+    assert!(b[3].command.canonical.starts_with("counters: Outbound"));
 }
 
 #[test]

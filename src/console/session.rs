@@ -1,0 +1,648 @@
+//! The CLI session driver: one task that owns the link to a router's console. It logs in (or
+//! lets the user do it), learns the prompt, answers the pager and the security officer's
+//! re-authentication, runs one command at a time with the user's commands ahead of polls,
+//! paces its polling to a share of the line, routes every unsolicited line to the debug
+//! stream, notices drops and reboots and reconnects, and turns off the debug it turned on.
+//!
+//! The consumer (the screen, `snapshot`) sends `Request`s and receives `Event`s; it never
+//! touches the link.
+
+use crate::alliedware::debug::Classifier;
+use crate::alliedware::prompt::{Privilege, PromptMatch, PromptMatcher};
+use crate::console::text::{Partial, TextCleaner};
+use crate::console::transcript::{Item, Transcript};
+use crate::link::{self, Link, LinkOptions, Secret, Target};
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::mpsc;
+
+/// How long the line must be quiet before an unfinished line is judged (prompt, pager...).
+const QUIET: Duration = Duration::from_millis(120);
+/// A command with no prompt back after this long is given up (the router may be gone).
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What to poll and how hard.
+#[derive(Debug, Clone)]
+pub struct PollConfig {
+    pub isakmp_sa: Duration,
+    pub exchanges: Duration,
+    pub ipsec_sa: Duration,
+    pub counters: Duration,
+    /// IPsec policies whose counters are polled.
+    pub policies: Vec<String>,
+    /// The largest share of the line polling may use (0.3 = 30%).
+    pub share: f64,
+    pub enabled: bool,
+}
+
+impl Default for PollConfig {
+    fn default() -> Self {
+        PollConfig {
+            isakmp_sa: Duration::from_secs(5),
+            exchanges: Duration::from_secs(3),
+            ipsec_sa: Duration::from_secs(5),
+            counters: Duration::from_secs(5),
+            policies: Vec::new(),
+            share: 0.3,
+            enabled: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    pub target: Target,
+    pub link: LinkOptions,
+    /// The console login (serial, telnet); `None` to let the user log in by hand.
+    pub user: Option<String>,
+    pub password: Option<Secret>,
+    pub prompt: PromptMatcher,
+    pub poll: PollConfig,
+    /// Reconnect after a drop (with back-off), or end the session.
+    pub reconnect: bool,
+}
+
+/// Requests from the consumer.
+#[derive(Debug)]
+pub enum Request {
+    /// A command typed by the user (goes ahead of polls).
+    Command(String),
+    /// `enable isakmp debug=all` (true) or `disable isakmp debug=all`.
+    Debug(bool),
+    /// Poll everything now.
+    PollNow,
+    SetPolicies(Vec<String>),
+    /// Raw bytes for passthrough mode.
+    Raw(Vec<u8>),
+    /// Turn off our debug, log off politely, and end.
+    Quit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginState {
+    Connecting,
+    LoggingIn,
+    /// The router waits for a login and we have no credentials: the user must log in.
+    NeedsUser,
+    LoggedIn,
+    Failed,
+    Disconnected,
+}
+
+/// The session as the status bar shows it.
+#[derive(Debug, Clone)]
+pub struct Status {
+    pub link: String,
+    pub login: LoginState,
+    pub privilege: Option<Privilege>,
+    pub system_name: Option<String>,
+    pub debug_on: bool,
+    /// Share of the line used by polling over the last minute.
+    pub line_share: f64,
+    pub last_poll: Option<Instant>,
+    pub bytes_per_sec: Option<u32>,
+}
+
+/// Events to the consumer.
+#[derive(Debug)]
+pub enum Event {
+    Status(Status),
+    /// A transcript item (command block, unsolicited line, prompt...), with when it arrived.
+    Item(Item, Instant),
+    /// Raw bytes from the router (for passthrough and captures).
+    Bytes(Vec<u8>),
+    /// A mark in the stream: a drop, a return, a reboot.
+    Mark(String),
+    /// A poll cycle's measures: command, bytes, seconds.
+    Measure {
+        command: String,
+        bytes: usize,
+        secs: f64,
+    },
+    /// A problem the user must know about (wrong password, link error).
+    Error(String),
+    Ended,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Queued {
+    text: String,
+    user: bool,
+}
+
+struct InFlight {
+    cmd: Queued,
+    started: Instant,
+    bytes: usize,
+}
+
+struct PollItem {
+    command: String,
+    every: Duration,
+    next: Instant,
+}
+
+/// Back-off between reconnection attempts: 1, 2, 4 ... 30 s.
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_secs(1u64 << attempt.min(5)).min(Duration::from_secs(30))
+}
+
+fn clock() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    format!(
+        "{:02}:{:02}:{:02} UTC",
+        secs / 3600 % 24,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+/// Run a session until `Quit` (or, without reconnect, until the link drops).
+pub async fn run(
+    cfg: SessionConfig,
+    mut requests: mpsc::Receiver<Request>,
+    events: mpsc::Sender<Event>,
+) {
+    let mut attempt = 0u32;
+    let mut debug_wanted = false;
+    loop {
+        let link = match link::open(&cfg.target, &cfg.link).await {
+            Ok(l) => l,
+            Err(e) => {
+                let _ = events.send(Event::Error(e.to_string())).await;
+                if !cfg.reconnect || attempt >= 20 {
+                    let _ = events.send(Event::Ended).await;
+                    return;
+                }
+                let wait = backoff(attempt);
+                attempt += 1;
+                // Requests still count while we wait (a Quit ends the wait).
+                let deadline = tokio::time::sleep(wait);
+                tokio::pin!(deadline);
+                loop {
+                    tokio::select! {
+                        _ = &mut deadline => break,
+                        r = requests.recv() => match r {
+                            None | Some(Request::Quit) => { let _ = events.send(Event::Ended).await; return; }
+                            Some(Request::Debug(on)) => debug_wanted = on,
+                            Some(_) => {}
+                        }
+                    }
+                }
+                continue;
+            }
+        };
+        if attempt > 0 {
+            let _ = events
+                .send(Event::Mark(format!("link back at {}", clock())))
+                .await;
+        }
+        let mut s = Driver::new(&cfg, link, debug_wanted);
+        let end = s.drive(&mut requests, &events).await;
+        debug_wanted = s.debug_wanted;
+        match end {
+            End::Quit => {
+                let _ = events.send(Event::Ended).await;
+                return;
+            }
+            End::Dropped(why) => {
+                let _ = events
+                    .send(Event::Mark(format!("link lost at {}: {why}", clock())))
+                    .await;
+                s.status.login = LoginState::Disconnected;
+                let _ = events.send(Event::Status(s.status.clone())).await;
+                if !cfg.reconnect {
+                    let _ = events.send(Event::Ended).await;
+                    return;
+                }
+                tokio::time::sleep(backoff(0)).await;
+                attempt = 1;
+            }
+            End::Fatal(msg) => {
+                let _ = events.send(Event::Error(msg)).await;
+                let _ = events.send(Event::Ended).await;
+                return;
+            }
+        }
+    }
+}
+
+enum End {
+    Quit,
+    Dropped(String),
+    Fatal(String),
+}
+
+struct Driver<'c> {
+    cfg: &'c SessionConfig,
+    link: Link,
+    cleaner: TextCleaner,
+    transcript: Transcript<'static>,
+    queue: VecDeque<Queued>,
+    in_flight: Option<InFlight>,
+    polls: Vec<PollItem>,
+    /// Polling may not start a new command before this (the line share).
+    poll_gate: Instant,
+    /// (when, line-seconds) of recent polls, for the share shown.
+    poll_cost: VecDeque<(Instant, f64)>,
+    status: Status,
+    /// The router is at its prompt, waiting for a command.
+    idle: bool,
+    debug_wanted: bool,
+    /// We turned debug on in this session (so we turn it off).
+    debug_ours: bool,
+    login_attempts: u32,
+    password_sent_at: Option<Instant>,
+    last_byte: Instant,
+    /// The unfinished line was judged already (reset by new bytes), so a prompt is answered
+    /// once. The line itself is kept: the router's echo completes it.
+    judged: bool,
+    quitting: bool,
+}
+
+impl<'c> Driver<'c> {
+    fn new(cfg: &'c SessionConfig, link: Link, debug_wanted: bool) -> Self {
+        let now = Instant::now();
+        let mut polls = Vec::new();
+        let p = &cfg.poll;
+        if p.enabled {
+            for (c, every) in [
+                ("show isakmp sa", p.isakmp_sa),
+                ("show isakmp exchange", p.exchanges),
+                ("show ipsec sa", p.ipsec_sa),
+            ] {
+                polls.push(PollItem {
+                    command: c.into(),
+                    every,
+                    next: now,
+                });
+            }
+            for name in &p.policies {
+                polls.push(PollItem {
+                    command: counters_command(name),
+                    every: p.counters,
+                    next: now,
+                });
+            }
+        }
+        let status = Status {
+            link: link.description.clone(),
+            login: LoginState::Connecting,
+            privilege: None,
+            system_name: None,
+            debug_on: false,
+            line_share: 0.0,
+            last_poll: None,
+            bytes_per_sec: link.bytes_per_sec,
+        };
+        Driver {
+            cfg,
+            cleaner: TextCleaner::new(cfg.prompt.clone()),
+            transcript: Transcript::new(Classifier::builtin()),
+            link,
+            queue: VecDeque::new(),
+            in_flight: None,
+            polls,
+            poll_gate: now,
+            poll_cost: VecDeque::new(),
+            status,
+            idle: false,
+            debug_wanted,
+            debug_ours: false,
+            login_attempts: 0,
+            password_sent_at: None,
+            last_byte: now,
+            judged: false,
+            quitting: false,
+        }
+    }
+
+    async fn send(&mut self, bytes: &[u8]) -> Result<(), String> {
+        self.link
+            .writer
+            .write_all(bytes)
+            .await
+            .map_err(|e| e.to_string())?;
+        self.link.writer.flush().await.map_err(|e| e.to_string())
+    }
+
+    async fn drive(
+        &mut self,
+        requests: &mut mpsc::Receiver<Request>,
+        events: &mpsc::Sender<Event>,
+    ) -> End {
+        let mut buf = vec![0u8; 8192];
+        let mut ev = Vec::new();
+        let mut items = Vec::new();
+        // Wake the router: a CR brings up the prompt or the login prompt.
+        if let Err(e) = self.send(b"\r").await {
+            return End::Dropped(e);
+        }
+        let _ = events.send(Event::Status(self.status.clone())).await;
+        let mut tick = tokio::time::interval(Duration::from_millis(50));
+        loop {
+            tokio::select! {
+                r = self.link.reader.read(&mut buf) => {
+                    let n = match r {
+                        Ok(0) => return End::Dropped("the other end closed the connection".into()),
+                        Ok(n) => n,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                        Err(e) => return End::Dropped(e.to_string()),
+                    };
+                    self.last_byte = Instant::now();
+                    self.judged = false;
+                    if let Some(f) = self.in_flight.as_mut() { f.bytes += n; }
+                    let _ = events.send(Event::Bytes(buf[..n].to_vec())).await;
+                    self.cleaner.feed(&buf[..n], &mut ev);
+                    self.transcript.feed(&mut ev, &mut items);
+                    for it in items.drain(..) {
+                        if let Some(end) = self.on_item(&it, events).await { return end; }
+                        let _ = events.send(Event::Item(it, Instant::now())).await;
+                    }
+                }
+                r = requests.recv() => {
+                    match r {
+                        None | Some(Request::Quit) => {
+                            // Commands already asked for are run; then debug we turned on is
+                            // turned off; then the session ends.
+                            self.quitting = true;
+                            if self.status.login != LoginState::LoggedIn {
+                                return End::Quit;
+                            }
+                            if self.debug_ours {
+                                self.queue.push_back(Queued { text: "disable isakmp debug=all".into(), user: true });
+                            }
+                        }
+                        Some(Request::Command(c)) => self.queue.push_back(Queued { text: c, user: true }),
+                        Some(Request::Debug(on)) => {
+                            self.debug_wanted = on;
+                            let text = if on { "enable isakmp debug=all" } else { "disable isakmp debug=all" };
+                            self.queue.push_back(Queued { text: text.into(), user: true });
+                        }
+                        Some(Request::PollNow) => {
+                            let now = Instant::now();
+                            for p in &mut self.polls { p.next = now; }
+                            self.poll_gate = now;
+                        }
+                        Some(Request::SetPolicies(names)) => self.set_policies(names),
+                        Some(Request::Raw(bytes)) => {
+                            if let Err(e) = self.send(&bytes).await { return End::Dropped(e); }
+                        }
+                    }
+                }
+                _ = tick.tick() => {}
+            }
+            // The line has gone quiet: judge the unfinished line.
+            if self.last_byte.elapsed() >= QUIET && !self.judged {
+                self.judged = true;
+                if let Some(end) = self.quiet(events, &mut items).await {
+                    return end;
+                }
+                for it in items.drain(..) {
+                    let _ = events.send(Event::Item(it, Instant::now())).await;
+                }
+            }
+            if let Some(f) = &self.in_flight {
+                if f.started.elapsed() > COMMAND_TIMEOUT {
+                    return End::Dropped(format!(
+                        "no prompt after `{}` for {} s",
+                        f.cmd.text,
+                        COMMAND_TIMEOUT.as_secs()
+                    ));
+                }
+            }
+            if self.quitting && self.in_flight.is_none() && self.queue.is_empty() && self.idle {
+                return End::Quit;
+            }
+            if let Err(e) = self.next_command(events).await {
+                return End::Dropped(e);
+            }
+        }
+    }
+
+    fn set_policies(&mut self, names: Vec<String>) {
+        self.polls
+            .retain(|p| !p.command.starts_with("show ipsec policy="));
+        let now = Instant::now();
+        for n in names {
+            self.polls.push(PollItem {
+                command: counters_command(&n),
+                every: self.cfg.poll.counters,
+                next: now,
+            });
+        }
+    }
+
+    /// React to a transcript item; `Some(end)` ends the session.
+    async fn on_item(&mut self, it: &Item, events: &mpsc::Sender<Event>) -> Option<End> {
+        match it {
+            Item::Login(..) if self.status.login == LoginState::LoggedIn => {
+                // A login prompt while logged in: the router restarted (or logged us out).
+                let _ = events
+                    .send(Event::Mark(format!(
+                        "router asked for a login again at {} (restarted?)",
+                        clock()
+                    )))
+                    .await;
+                self.status.login = LoginState::LoggingIn;
+                self.idle = false;
+                self.in_flight = None;
+                self.login_attempts = 0;
+            }
+            // A whole prompt line (debug text followed it, or an empty command): the router
+            // is at its prompt even though the line did not stay quiet.
+            Item::Prompt(p, _) if self.status.login != LoginState::NeedsUser => {
+                self.at_prompt(p, events).await;
+            }
+            _ => {}
+        }
+        None
+    }
+
+    async fn quiet(&mut self, events: &mpsc::Sender<Event>, items: &mut Vec<Item>) -> Option<End> {
+        match self.cleaner.partial() {
+            Partial::Pager => {
+                // Answer `c`: the rest without stopping (what automation tools send).
+                if let Err(e) = self.send(b"c").await {
+                    return Some(End::Dropped(e));
+                }
+                self.last_byte = Instant::now();
+            }
+            Partial::Login => {
+                self.idle = false;
+                if self.status.login == LoginState::LoggedIn {
+                    let _ = events
+                        .send(Event::Mark(format!(
+                            "router asked for a login again at {} (restarted?)",
+                            clock()
+                        )))
+                        .await;
+                    self.in_flight = None;
+                }
+                match &self.cfg.user {
+                    Some(u) if self.login_attempts < 2 => {
+                        self.login_attempts += 1;
+                        self.status.login = LoginState::LoggingIn;
+                        let line = format!("{u}\r");
+                        if let Err(e) = self.send(line.as_bytes()).await {
+                            return Some(End::Dropped(e));
+                        }
+                    }
+                    Some(u) => {
+                        self.status.login = LoginState::Failed;
+                        let _ = events.send(Event::Status(self.status.clone())).await;
+                        return Some(End::Fatal(format!(
+                            "login as {u} failed: the router rejected the password (check TUNNELSCOPE_PASSWORD)"
+                        )));
+                    }
+                    None => self.status.login = LoginState::NeedsUser,
+                }
+                let _ = events.send(Event::Status(self.status.clone())).await;
+                self.last_byte = Instant::now();
+            }
+            Partial::Password => {
+                // At login, or the security officer's re-authentication before a command.
+                let Some(pw) = &self.cfg.password else {
+                    self.status.login = LoginState::NeedsUser;
+                    let _ = events.send(Event::Status(self.status.clone())).await;
+                    return None;
+                };
+                if self
+                    .password_sent_at
+                    .is_some_and(|t| t.elapsed() < Duration::from_secs(2))
+                {
+                    // Asked again at once: the password was wrong.
+                    self.status.login = LoginState::Failed;
+                    let _ = events.send(Event::Status(self.status.clone())).await;
+                    return Some(End::Fatal(
+                        "the router rejected the password (check TUNNELSCOPE_PASSWORD)".into(),
+                    ));
+                }
+                let mut line = pw.expose().as_bytes().to_vec();
+                line.push(b'\r');
+                self.password_sent_at = Some(Instant::now());
+                if let Err(e) = self.send(&line).await {
+                    return Some(End::Dropped(e));
+                }
+                self.last_byte = Instant::now();
+            }
+            Partial::Prompt(p) => {
+                let line = self.cleaner.line_number();
+                self.transcript.prompt_seen(&p, line, items);
+                self.at_prompt(&p, events).await;
+            }
+            Partial::Empty | Partial::Text(_) => {}
+        }
+        None
+    }
+
+    async fn at_prompt(&mut self, p: &PromptMatch, events: &mpsc::Sender<Event>) {
+        let first_login = self.status.login != LoginState::LoggedIn;
+        self.idle = true;
+        self.password_sent_at = None;
+        self.status.login = LoginState::LoggedIn;
+        self.status.privilege = Some(p.privilege);
+        if p.system_name.is_some() {
+            self.status.system_name = p.system_name.clone();
+        }
+        if let Some(f) = self.in_flight.take() {
+            let secs = f.started.elapsed().as_secs_f64();
+            if !f.cmd.user {
+                // Line time: the bytes at the line's rate, or the time taken on a network.
+                let cost = match self.link.bytes_per_sec {
+                    Some(r) if r > 0 => (f.bytes as f64 / f64::from(r))
+                        .max(secs.min(f.bytes as f64 / f64::from(r) * 2.0)),
+                    _ => secs,
+                };
+                let share = self.cfg.poll.share.clamp(0.01, 1.0);
+                self.poll_gate =
+                    Instant::now() + Duration::from_secs_f64(cost * (1.0 / share - 1.0));
+                self.poll_cost.push_back((Instant::now(), cost));
+                self.status.last_poll = Some(Instant::now());
+                let _ = events
+                    .send(Event::Measure {
+                        command: f.cmd.text.clone(),
+                        bytes: f.bytes,
+                        secs,
+                    })
+                    .await;
+            }
+            match f.cmd.text.as_str() {
+                "enable isakmp debug=all" => {
+                    self.status.debug_on = true;
+                    self.debug_ours = true;
+                }
+                "disable isakmp debug=all" => {
+                    self.status.debug_on = false;
+                    self.debug_ours = false;
+                }
+                _ => {}
+            }
+        }
+        let minute = Instant::now().checked_sub(Duration::from_secs(60));
+        while self
+            .poll_cost
+            .front()
+            .is_some_and(|(t, _)| minute.is_some_and(|m| *t < m))
+        {
+            self.poll_cost.pop_front();
+        }
+        self.status.line_share = self.poll_cost.iter().map(|(_, c)| c).sum::<f64>() / 60.0;
+        if first_login && self.debug_wanted && !self.status.debug_on {
+            // After a reconnect or a reboot: debug back on as the user had it.
+            self.queue.push_front(Queued {
+                text: "enable isakmp debug=all".into(),
+                user: true,
+            });
+        }
+        let _ = events.send(Event::Status(self.status.clone())).await;
+    }
+
+    /// Start the next command when the router is idle: the user's first, then a due poll
+    /// when the line budget allows.
+    async fn next_command(&mut self, _events: &mpsc::Sender<Event>) -> Result<(), String> {
+        if !self.idle || self.in_flight.is_some() || self.status.login != LoginState::LoggedIn {
+            return Ok(());
+        }
+        let now = Instant::now();
+        let cmd = if let Some(q) = self.queue.pop_front() {
+            Some(q)
+        } else if !self.quitting && now >= self.poll_gate {
+            self.polls
+                .iter_mut()
+                .filter(|p| p.next <= now)
+                .min_by_key(|p| p.next)
+                .map(|p| {
+                    p.next = now + p.every;
+                    Queued {
+                        text: p.command.clone(),
+                        user: false,
+                    }
+                })
+        } else {
+            None
+        };
+        let Some(cmd) = cmd else { return Ok(()) };
+        self.idle = false;
+        let line = format!("{}\r", cmd.text);
+        self.in_flight = Some(InFlight {
+            cmd,
+            started: now,
+            bytes: 0,
+        });
+        self.send(line.as_bytes()).await
+    }
+}
+
+/// The counters command of one IPsec policy (quoted when the name has spaces).
+pub fn counters_command(policy: &str) -> String {
+    if policy.contains(' ') {
+        format!("show ipsec policy=\"{policy}\" counters")
+    } else {
+        format!("show ipsec policy={policy} counters")
+    }
+}
