@@ -1,6 +1,7 @@
-//! The SSH link against a real OpenSSH sshd (see tests/support/sshd.rs): password and key
-//! login, a wrong password, unknown / accepted / known / changed host keys under each policy,
-//! the terminal-less `ask`, the legacy algorithms old routers need, and a refused connection.
+//! The SSH link against a real OpenSSH sshd (see tests/support/sshd.rs): password, key-file and
+//! ssh-agent login, a wrong password, the router hanging up, unknown / accepted / known /
+//! changed host keys under each policy (`ask` both on a terminal and without one), the legacy
+//! algorithms old routers need, and a refused connection.
 
 #[path = "support/sshd.rs"]
 mod sshd;
@@ -69,10 +70,11 @@ async fn read_until(link: &mut Link, needle: &str) -> String {
 
 /// The link carries bytes both ways through a vt100 80x24 pty, starting at the prompt.
 async fn check_console(link: &mut Link, sshd: &Sshd) {
-    assert_eq!(
-        link.description,
-        format!("ssh {}@127.0.0.1:{}", sshd.user, sshd.port)
-    );
+    check_console_of(link, &sshd.user, sshd.port).await
+}
+
+async fn check_console_of(link: &mut Link, user: &str, port: u16) {
+    assert_eq!(link.description, format!("ssh {user}@127.0.0.1:{port}"));
     assert!(link.authenticated);
     assert_eq!(link.bytes_per_sec, None);
     let banner = read_until(link, "SecOff Peer1> ").await;
@@ -93,6 +95,23 @@ async fn password_login_reaches_the_console() {
         .await
         .unwrap_or_else(|e| panic!("{e}\n{}", sshd.log()));
     check_console(&mut link, &sshd).await;
+}
+
+/// When the router ends the session, the reader sees the end of the stream (the session
+/// driver's cue to reconnect), rather than hanging.
+#[tokio::test]
+async fn router_hanging_up_ends_the_stream() {
+    let sshd = Sshd::start("printf 'SecOff Peer1> '; read -r l; printf 'bye\\n'; exit 0");
+    let o = with_password(opts(&sshd, HostKeyPolicy::AcceptNew), &sshd.password);
+    let mut link = open(&sshd, &o).await.unwrap();
+    read_until(&mut link, "SecOff Peer1> ").await;
+    link.writer.write_all(b"logoff\r").await.unwrap();
+    read_until(&mut link, "bye").await;
+    let mut rest = Vec::new();
+    let end = tokio::time::timeout(Duration::from_secs(10), link.reader.read_to_end(&mut rest))
+        .await
+        .expect("the stream did not end after the router hung up");
+    assert!(end.is_ok(), "{end:?}");
 }
 
 #[tokio::test]
@@ -164,34 +183,59 @@ async fn unknown_key_strict_is_refused_with_its_fingerprint() {
     assert!(!o.ssh.known_hosts.unwrap().exists());
 }
 
-/// Run `ask_child` in another process, wrapped by `wrapper` (setsid: no terminal; script: a
-/// pty as terminal, fed `answer`), and return what it printed.
-fn run_ask_child(sshd: &Sshd, mode: &str, wrapper: &[&str], answer: &str) -> String {
+/// How `child_case` runs in its own process: without a terminal (setsid), on a pty fed an
+/// answer (script), or plainly with its own `SSH_AUTH_SOCK`.
+enum Wrap<'a> {
+    NoTerminal,
+    Terminal { answer: &'a str },
+    Agent(&'a sshd::Agent),
+}
+
+/// Run `child_case` (mode `mode`) against `sshd` in another process; return what it printed.
+/// Another process because a test cannot drop its controlling terminal, or set an environment
+/// variable, without touching the tests running beside it.
+fn run_child(sshd: &Sshd, mode: &str, wrap: Wrap) -> String {
     use std::io::Write;
+    use std::process::{Command, Stdio};
     let exe = std::env::current_exe().unwrap();
     let child_cmd = format!(
-        "'{}' --exact ask_child --ignored --nocapture --test-threads=1",
+        "'{}' --exact child_case --ignored --nocapture --test-threads=1",
         exe.display()
     );
-    let mut cmd = std::process::Command::new(wrapper[0]);
-    cmd.args(&wrapper[1..]);
-    if wrapper[0] == "script" {
-        cmd.arg(&child_cmd).arg("/dev/null");
-    } else {
-        cmd.arg("sh").arg("-c").arg(&child_cmd);
+    let mut cmd = match wrap {
+        Wrap::NoTerminal => {
+            let mut c = Command::new("setsid");
+            c.args(["-w", "sh", "-c", &child_cmd]);
+            c
+        }
+        Wrap::Terminal { .. } => {
+            let mut c = Command::new("script");
+            c.args(["-qec", &child_cmd, "/dev/null"]);
+            c
+        }
+        Wrap::Agent(agent) => {
+            let mut c = Command::new("sh");
+            c.args(["-c", &child_cmd])
+                .env("SSH_AUTH_SOCK", &agent.socket);
+            c
+        }
+    };
+    if !matches!(wrap, Wrap::Agent(_)) {
+        // The child must not find the developer's own agent.
+        cmd.env_remove("SSH_AUTH_SOCK");
     }
     let mut child = cmd
-        .env("TS_ASK_MODE", mode)
-        .env("TS_ASK_PORT", sshd.port.to_string())
-        .env("TS_ASK_KNOWN_HOSTS", sshd.dir.join("client_known_hosts"))
-        .env("TS_ASK_FINGERPRINT", sshd.host_fingerprint())
-        .env("TS_ASK_PASSWORD", &sshd.password)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
+        .env("TS_CHILD_MODE", mode)
+        .env("TS_CHILD_PORT", sshd.port.to_string())
+        .env("TS_CHILD_KNOWN_HOSTS", sshd.dir.join("client_known_hosts"))
+        .env("TS_CHILD_FINGERPRINT", sshd.host_fingerprint())
+        .env("TS_CHILD_PASSWORD", &sshd.password)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {} (util-linux): {e}", wrapper[0]));
-    if let Some(mut stdin) = child.stdin.take() {
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?} (setsid and script: util-linux): {e}"));
+    if let (Some(mut stdin), Wrap::Terminal { answer }) = (child.stdin.take(), &wrap) {
         let _ = stdin.write_all(answer.as_bytes());
     }
     let out = child.wait_with_output().unwrap();
@@ -200,21 +244,21 @@ fn run_ask_child(sshd: &Sshd, mode: &str, wrapper: &[&str], answer: &str) -> Str
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(out.status.success(), "{text}");
+    assert!(out.status.success(), "{text}\n{}", sshd.log());
     assert!(
         text.contains("1 passed"),
         "the child test did not run: {text}"
     );
-    assert!(text.contains("ASK-CHILD-OK"), "{text}");
+    assert!(text.contains("CHILD-CASE-OK"), "{text}");
     text
 }
 
-/// `ask` needs a terminal: without one (setsid, as under CI or cron) it refuses and says how
-/// to accept the key instead.
+/// `ask` needs a terminal: without one (as under CI or cron) it refuses and says how to
+/// accept the key instead.
 #[test]
 fn unknown_key_ask_without_terminal_is_refused() {
     let sshd = Sshd::start(CLI);
-    run_ask_child(&sshd, "no-tty", &["setsid", "-w"], "");
+    run_child(&sshd, "no-tty", Wrap::NoTerminal);
 }
 
 /// With a terminal, `ask` shows the fingerprint and accepts only `yes`.
@@ -222,7 +266,7 @@ fn unknown_key_ask_without_terminal_is_refused() {
 fn unknown_key_ask_on_a_terminal_takes_yes_or_no() {
     let sshd = Sshd::start(CLI);
     for (mode, answer) in [("no", "no\n"), ("yes", "maybe\nyes\n")] {
-        let text = run_ask_child(&sshd, mode, &["script", "-qec"], answer);
+        let text = run_child(&sshd, mode, Wrap::Terminal { answer });
         assert!(text.contains("can't be established"), "{text}");
         assert!(text.contains(&sshd.host_fingerprint()), "{text}");
         assert!(
@@ -233,43 +277,57 @@ fn unknown_key_ask_on_a_terminal_takes_yes_or_no() {
             assert!(text.contains("Please type 'yes', 'no'"), "{text}");
         }
     }
-    assert!(text_has_key(&sshd));
+    let kh = std::fs::read_to_string(sshd.dir.join("client_known_hosts")).unwrap();
+    assert!(kh.contains(&sshd::key_line(&sshd.host_keys[0])), "{kh}");
 }
 
-fn text_has_key(sshd: &Sshd) -> bool {
-    let kh = std::fs::read_to_string(sshd.dir.join("client_known_hosts")).unwrap_or_default();
-    kh.contains(&sshd::key_line(&sshd.host_keys[0]))
+/// With no key file and no password, the ssh-agent's key logs in.
+#[test]
+fn agent_key_login_reaches_the_console() {
+    let sshd = Sshd::start(CLI);
+    let agent = sshd::Agent::start(&sshd.dir, &sshd.client_key);
+    run_child(&sshd, "agent", Wrap::Agent(&agent));
+    assert!(
+        sshd.log().contains("Accepted publickey for tsuser"),
+        "{}",
+        sshd.log()
+    );
 }
 
-/// Run only by the two tests above, in a session without a terminal or on a pty.
+/// Run only by the tests above, through `run_child`.
 #[tokio::test]
-#[ignore = "a helper: run by the unknown_key_ask_* tests"]
-async fn ask_child() {
-    let Ok(mode) = std::env::var("TS_ASK_MODE") else {
-        eprintln!("ask_child is run by the unknown_key_ask_* tests");
+#[ignore = "a helper: run in its own process by the ask and agent tests"]
+async fn child_case() {
+    let Ok(mode) = std::env::var("TS_CHILD_MODE") else {
+        eprintln!("child_case is run by the ask and agent tests");
         return;
     };
     let var = |name: &str| std::env::var(name).unwrap();
-    let kh = PathBuf::from(var("TS_ASK_KNOWN_HOSTS"));
-    let fp = var("TS_ASK_FINGERPRINT");
+    let kh = PathBuf::from(var("TS_CHILD_KNOWN_HOSTS"));
+    let fp = var("TS_CHILD_FINGERPRINT");
+    let port: u16 = var("TS_CHILD_PORT").parse().unwrap();
+    let mut o = LinkOptions::default();
+    o.ssh.known_hosts = Some(kh.clone());
+    if mode == "agent" {
+        o.ssh.host_key = HostKeyPolicy::AcceptNew;
+        let mut link = open_ssh(sshd::TEST_USER, "127.0.0.1", port, &o)
+            .await
+            .unwrap_or_else(|e| panic!("agent login: {e}"));
+        check_console_of(&mut link, sshd::TEST_USER, port).await;
+        println!("CHILD-CASE-OK");
+        return;
+    }
     let have_tty = std::fs::File::open("/dev/tty").is_ok();
     assert_eq!(
         have_tty,
         mode != "no-tty",
         "terminal or not, as the test meant"
     );
-    let mut o = LinkOptions::default();
     o.ssh.host_key = HostKeyPolicy::Ask;
-    o.ssh.known_hosts = Some(kh.clone());
-    o.password = Some(Secret::new(var("TS_ASK_PASSWORD")));
+    o.password = Some(Secret::new(var("TS_CHILD_PASSWORD")));
     let r = tokio::time::timeout(
         Duration::from_secs(30),
-        open_ssh(
-            sshd::TEST_USER,
-            "127.0.0.1",
-            var("TS_ASK_PORT").parse().unwrap(),
-            &o,
-        ),
+        open_ssh(sshd::TEST_USER, "127.0.0.1", port, &o),
     )
     .await
     .expect("open_ssh hung waiting for an answer");
@@ -292,7 +350,7 @@ async fn ask_child() {
             assert!(!kh.exists());
         }
     }
-    println!("ASK-CHILD-OK");
+    println!("CHILD-CASE-OK");
 }
 
 #[tokio::test]
@@ -378,7 +436,9 @@ async fn old_router_algorithms_need_legacy_ssh() {
 #[tokio::test]
 async fn connection_refused_is_a_clear_error() {
     let port = sshd::free_port();
-    let o = LinkOptions::default();
+    let mut o = LinkOptions::default();
+    // Never touch the real ~/.ssh (nor depend on HOME being set).
+    o.ssh.known_hosts = Some(std::env::temp_dir().join("tunnelscope-refused-known_hosts"));
     match open_ssh("secoff", "127.0.0.1", port, &o).await {
         Err(LinkError::Connect { addr, reason }) => {
             assert_eq!(addr, format!("127.0.0.1:{port}"));

@@ -197,17 +197,27 @@ fn require(candidates: &[&str], package: &str) -> PathBuf {
     );
 }
 
-/// A fresh temporary directory for one test (no tempfile crate: pid and a counter).
-fn temp_dir(tag: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "tunnelscope-telnet-{tag}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+/// A fresh temporary directory for one test (no tempfile crate: pid and a counter), removed
+/// when dropped, also when the test fails.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "tunnelscope-telnet-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -627,26 +637,18 @@ while printf 'Manager Peer1> ' && read line; do
 done
 "#;
 
-/// Our client against inetutils telnetd. telnetd has no standalone mode, so the test plays
-/// inetd: it accepts the connection and starts telnetd with the socket as stdin and stdout.
-#[tokio::test]
-async fn client_against_inetutils_telnetd() {
+/// Plays inetd for one connection: accepts it and starts inetutils telnetd with the socket as
+/// its standard input and output (telnetd has no standalone mode), running `login_program`
+/// (a command line, which telnetd splits at spaces) instead of /bin/login.
+async fn telnetd_once(
+    login_program: String,
+) -> (u16, tokio::task::JoinHandle<tokio::process::Child>) {
     let telnetd = require(
         &["/usr/sbin/telnetd", "/usr/bin/telnetd"],
         "inetutils-telnetd",
     );
-    let dir = temp_dir("telnetd");
-    let script = dir.join("router.sh");
-    {
-        let mut f = std::fs::File::create(&script).unwrap();
-        f.write_all(ROUTER_SCRIPT.as_bytes()).unwrap();
-    }
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
-    let script_arg = script.to_string_lossy().into_owned();
     let inetd = tokio::spawn(async move {
         let (sock, _) = listener.accept().await.unwrap();
         let sock = sock.into_std().unwrap();
@@ -655,7 +657,7 @@ async fn client_against_inetutils_telnetd() {
         let fd: std::os::fd::OwnedFd = sock.into();
         let fd2 = fd.try_clone().unwrap();
         tokio::process::Command::new(telnetd)
-            .args(["-h", "-E", &script_arg])
+            .args(["-h", "-E", &login_program])
             .stdin(Stdio::from(fd))
             .stdout(Stdio::from(fd2))
             .stderr(Stdio::piped())
@@ -663,6 +665,28 @@ async fn client_against_inetutils_telnetd() {
             .spawn()
             .expect("start telnetd")
     });
+    (port, inetd)
+}
+
+/// Types a line the way the session does: the command and a bare CR (sent as CR NUL).
+async fn type_line(link: &mut tunnelscope::link::Link, line: &str) {
+    link.writer.write_all(line.as_bytes()).await.unwrap();
+    link.writer.write_all(b"\r").await.unwrap();
+    link.writer.flush().await.unwrap();
+}
+
+/// Our client against inetutils telnetd running a script that plays the router.
+#[tokio::test]
+async fn client_against_inetutils_telnetd() {
+    let dir = TempDir::new("telnetd");
+    let script = dir.0.join("router.sh");
+    {
+        let mut f = std::fs::File::create(&script).unwrap();
+        f.write_all(ROUTER_SCRIPT.as_bytes()).unwrap();
+    }
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (port, inetd) = telnetd_once(script.to_string_lossy().into_owned()).await;
     let mut link = open_telnet("127.0.0.1", port, &LinkOptions::default())
         .await
         .unwrap();
@@ -713,10 +737,41 @@ async fn client_against_inetutils_telnetd() {
     );
     assert_eq!(text.matches("you said:").count(), 2, "{text:?}");
     let status = tokio::time::timeout(LONG, child.wait()).await;
-    let _ = std::fs::remove_dir_all(&dir);
     assert!(
         status.is_ok(),
         "telnetd did not end with the session: {text:?}"
+    );
+}
+
+/// The path the issue names: our client, through inetutils telnetd, to the simulator running
+/// as telnetd's login program (`tunnelscope sim ... --login` on the pty).
+#[tokio::test]
+async fn client_through_telnetd_to_the_simulator() {
+    let sim = format!(
+        "{} sim --scenario healthy --peer 1 --login",
+        env!("CARGO_BIN_EXE_tunnelscope")
+    );
+    let (port, inetd) = telnetd_once(sim).await;
+    let mut link = open_telnet("127.0.0.1", port, &LinkOptions::default())
+        .await
+        .unwrap();
+    let _child = inetd.await.unwrap();
+    let mut seen = Vec::new();
+    read_until(&mut link.reader, "Peer1 login: ", &mut seen).await;
+    type_line(&mut link, "manager").await;
+    read_until(&mut link.reader, "Password: ", &mut seen).await;
+    type_line(&mut link, "friend").await;
+    read_until(&mut link.reader, "Manager Peer1> ", &mut seen).await;
+    type_line(&mut link, "show system").await;
+    read_until(&mut link.reader, "System Name", &mut seen).await;
+    read_until(&mut link.reader, "Manager Peer1> ", &mut seen).await;
+    assert!(!seen.contains(&0xFF), "IAC leaked: {}", show(&seen));
+    assert!(!seen.contains(&0), "NUL leaked: {}", show(&seen));
+    let text = String::from_utf8_lossy(&seen);
+    assert!(text.contains("Peer1"), "{text:?}");
+    assert!(
+        !text.contains("friend"),
+        "the password was echoed: {text:?}"
     );
 }
 

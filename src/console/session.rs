@@ -164,13 +164,33 @@ fn clock() -> String {
 /// Run a session until `Quit` (or, without reconnect, until the link drops).
 pub async fn run(
     cfg: SessionConfig,
-    mut requests: mpsc::Receiver<Request>,
+    requests: mpsc::Receiver<Request>,
     events: mpsc::Sender<Event>,
 ) {
+    let target = cfg.target.clone();
+    let opts = cfg.link.clone();
+    run_with(cfg, requests, events, move || {
+        let (t, o) = (target.clone(), opts.clone());
+        async move { link::open(&t, &o).await }
+    })
+    .await
+}
+
+/// `run` with the link opened by `open` (each reconnection calls it again): tests put faults
+/// between the session and the router this way.
+pub async fn run_with<F, Fut>(
+    cfg: SessionConfig,
+    mut requests: mpsc::Receiver<Request>,
+    events: mpsc::Sender<Event>,
+    mut open: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Link, link::LinkError>>,
+{
     let mut attempt = 0u32;
     let mut debug_wanted = false;
     loop {
-        let link = match link::open(&cfg.target, &cfg.link).await {
+        let link = match open().await {
             Ok(l) => l,
             Err(e) => {
                 let _ = events.send(Event::Error(e.to_string())).await;
@@ -210,6 +230,20 @@ pub async fn run(
                 return;
             }
             End::Dropped(why) => {
+                // Output cut off by the drop is not passed on as a (wrong) table: the next
+                // poll reads it whole. Its bytes went out as `Event::Bytes` already.
+                if let Some(cmd) = s.transcript.open_command() {
+                    let text = if cmd.typed.is_empty() {
+                        cmd.canonical.clone()
+                    } else {
+                        cmd.typed.clone()
+                    };
+                    let _ = events
+                        .send(Event::Mark(format!(
+                            "output of `{text}` cut off by the drop; not used"
+                        )))
+                        .await;
+                }
                 let _ = events
                     .send(Event::Mark(format!("link lost at {}: {why}", clock())))
                     .await;
@@ -373,9 +407,6 @@ impl<'c> Driver<'c> {
                             if self.status.login != LoginState::LoggedIn {
                                 return End::Quit;
                             }
-                            if self.debug_ours {
-                                self.queue.push_back(Queued { text: "disable isakmp debug=all".into(), user: true });
-                            }
                         }
                         Some(Request::Command(c)) => self.queue.push_back(Queued { text: c, user: true }),
                         Some(Request::Debug(on)) => {
@@ -416,12 +447,32 @@ impl<'c> Driver<'c> {
                 }
             }
             if self.quitting && self.in_flight.is_none() && self.queue.is_empty() && self.idle {
-                return End::Quit;
+                // Debug we turned on (perhaps just now, by a command that was in flight when
+                // the quit came) is turned off before we go.
+                if self.debug_ours {
+                    self.queue.push_back(Queued {
+                        text: "disable isakmp debug=all".into(),
+                        user: true,
+                    });
+                } else {
+                    return End::Quit;
+                }
             }
             if let Err(e) = self.next_command(events).await {
                 return End::Dropped(e);
             }
         }
+    }
+
+    /// The router restarted or logged us out: what we knew of its session is gone (its debug
+    /// is off again); the debug the user wanted is restored after the login.
+    fn forget_router(&mut self) {
+        self.status.login = LoginState::LoggingIn;
+        self.status.debug_on = false;
+        self.debug_ours = false;
+        self.idle = false;
+        self.in_flight = None;
+        self.login_attempts = 0;
     }
 
     fn set_policies(&mut self, names: Vec<String>) {
@@ -448,14 +499,14 @@ impl<'c> Driver<'c> {
                         clock()
                     )))
                     .await;
-                self.status.login = LoginState::LoggingIn;
-                self.idle = false;
-                self.in_flight = None;
-                self.login_attempts = 0;
+                self.forget_router();
+                let _ = events.send(Event::Status(self.status.clone())).await;
             }
             // A whole prompt line (debug text followed it, or an empty command): the router
             // is at its prompt even though the line did not stay quiet.
-            Item::Prompt(p, _) if self.status.login != LoginState::NeedsUser => {
+            // Only a prompt that names its level counts here: a bare `name>` on a line of
+            // noise (wrong baud rate) must not look like a router at its prompt.
+            Item::Prompt(p, _) if p.strong && self.status.login != LoginState::NeedsUser => {
                 self.at_prompt(p, events).await;
             }
             _ => {}
@@ -481,7 +532,7 @@ impl<'c> Driver<'c> {
                             clock()
                         )))
                         .await;
-                    self.in_flight = None;
+                    self.forget_router();
                 }
                 match &self.cfg.user {
                     Some(u) if self.login_attempts < 2 => {

@@ -1,11 +1,15 @@
-//! Host keys against an OpenSSH `known_hosts` file: is the key a router offers known, unknown,
-//! or changed (and on which line of the file)? Matching host names (plain and hashed `|1|`
+//! Host keys, the way OpenSSH checks them: against a `known_hosts` file (known, unknown, or
+//! changed, and on which line of the file), then by the policy (`ask` on the terminal,
+//! `accept-new`, `strict`), with OpenSSH's wording for the warnings. Matching host names (plain and hashed `|1|`
 //! entries, `[host]:port` for ports other than 22) is russh's; this module adds what the
 //! warnings need that russh does not give: the real line number, the old key, and OpenSSH's
 //! rule that any matching line with the same key is enough.
 
+use super::HostKeyPolicy;
 use russh::keys::{known_hosts as russh_kh, Algorithm, HashAlg, PublicKey};
+use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What `known_hosts` says about a host's key.
 #[derive(Debug)]
@@ -98,6 +102,128 @@ fn real_line(path: &Path, russh_line: usize) -> Option<usize> {
         .filter(|(_, l)| !l.starts_with('#'))
         .nth(russh_line.checked_sub(1)?)
         .map(|(i, _)| i + 1)
+}
+
+/// Decide whether to trust `key` for `host:port`, as OpenSSH does: a known key passes; a
+/// changed key never does (whatever the policy); an unknown one passes under `AcceptNew`, or
+/// under `Ask` when the user types `yes` on the terminal, and is then recorded in `path`.
+/// `asking` is set while the user is being asked (the caller's timeouts wait for a person).
+/// The error is the message to show.
+pub async fn verify(
+    host: &str,
+    port: u16,
+    key: &PublicKey,
+    path: &Path,
+    policy: HostKeyPolicy,
+    asking: &AtomicBool,
+) -> Result<(), String> {
+    let other_types = match check(host, port, key, path)? {
+        HostKeyStatus::Known => return Ok(()),
+        HostKeyStatus::Changed { line, old } => {
+            return Err(changed_message(host, port, key, path, line, &old))
+        }
+        HostKeyStatus::Unknown { other_types } => other_types,
+    };
+    let label = host_label(host, port);
+    let shown = path.display();
+    let fp = fingerprint(key);
+    let ktype = key_type(key);
+    let others = if other_types.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " ({shown} holds a {} key for this host, but not this type)",
+            other_types.join("/")
+        )
+    };
+    let unknown =
+        format!("the host key of {label} is not known ({ktype} key fingerprint {fp}){others}");
+    match policy {
+        HostKeyPolicy::AcceptNew => learn(host, port, key, path),
+        HostKeyPolicy::Strict => Err(format!(
+            "{unknown}, and --host-key strict refuses unknown keys: check the fingerprint, \
+             then connect once with --host-key accept-new or add the key to {shown}"
+        )),
+        HostKeyPolicy::Ask => {
+            let question = format!(
+                "The authenticity of host '{label}' can't be established.\r\n\
+                 {ktype} key fingerprint is {fp}.{others}\r\n\
+                 Are you sure you want to continue connecting (yes/no/[fingerprint])? "
+            );
+            asking.store(true, Ordering::SeqCst);
+            let expected = fp.clone();
+            let answer =
+                tokio::task::spawn_blocking(move || ask_on_tty(&question, &expected)).await;
+            asking.store(false, Ordering::SeqCst);
+            match answer {
+                Ok(Some(true)) => learn(host, port, key, path),
+                Ok(Some(false)) => Err(format!(
+                    "host key of {label} not accepted ({ktype} key fingerprint {fp})"
+                )),
+                // No terminal (or the thread asking it failed): nobody can say yes.
+                _ => Err(format!(
+                    "{unknown}, and there is no terminal to ask whether to trust it: check the \
+                     fingerprint, then run again with --host-key accept-new (or add the key to {shown})"
+                )),
+            }
+        }
+    }
+}
+
+/// OpenSSH's "REMOTE HOST IDENTIFICATION HAS CHANGED", with both fingerprints and where the
+/// old key is, so the engineer can check the new one and remove the old entry.
+fn changed_message(
+    host: &str,
+    port: u16,
+    key: &PublicKey,
+    path: &Path,
+    line: usize,
+    old: &PublicKey,
+) -> String {
+    let label = host_label(host, port);
+    let shown = path.display();
+    let ktype = key_type(key);
+    format!(
+        "WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED for {label}! Someone may be \
+         intercepting the connection, or the router's key was regenerated.\n\
+         known key ({shown} line {line}): {ktype} {old_fp}\n\
+         key offered now: {ktype} {new_fp}\n\
+         Refusing to connect. If the change is expected, remove the old key with: \
+         ssh-keygen -R '{label}' -f {shown}",
+        old_fp = fingerprint(old),
+        new_fp = fingerprint(key),
+    )
+}
+
+/// Ask on the controlling terminal (not stdin, which may carry other data, as OpenSSH does).
+/// `None` when there is no terminal; `Some(true)` only for `yes` or the fingerprint itself.
+fn ask_on_tty(question: &str, fingerprint: &str) -> Option<bool> {
+    let tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .ok()?;
+    let mut out = &tty;
+    out.write_all(question.as_bytes()).ok()?;
+    out.flush().ok()?;
+    let mut input = std::io::BufReader::new(&tty);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if input.read_line(&mut line).ok()? == 0 {
+            return Some(false);
+        }
+        let answer = line.trim();
+        if answer.eq_ignore_ascii_case("yes") || answer == fingerprint {
+            return Some(true);
+        }
+        if answer.eq_ignore_ascii_case("no") {
+            return Some(false);
+        }
+        out.write_all(b"Please type 'yes', 'no' or the fingerprint: ")
+            .ok()?;
+        out.flush().ok()?;
+    }
 }
 
 #[cfg(test)]

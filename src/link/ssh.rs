@@ -5,17 +5,14 @@
 //! Secrets: the password goes from `LinkOptions` straight to russh; it is never printed, logged
 //! or put in an error message.
 
-use super::known_hosts::{self, HostKeyStatus};
+use super::known_hosts;
 use super::{HostKeyPolicy, Link, LinkError, LinkOptions};
 use russh::client::{self, Handle, KeyboardInteractiveAuthResponse, Msg};
 use russh::keys::agent::client::AgentClient;
 use russh::keys::agent::AgentIdentity;
-use russh::keys::{
-    Algorithm, HashAlg, PrivateKey, PrivateKeyWithHashAlg, PublicKey, PublicKeyOrCertificate,
-};
+use russh::keys::{Algorithm, HashAlg, PrivateKey, PrivateKeyWithHashAlg, PublicKeyOrCertificate};
 use russh::{cipher, kex, mac, AlgorithmKind, ChannelMsg, ChannelStream, MethodKind, Preferred};
 use std::borrow::Cow;
-use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -308,9 +305,17 @@ impl client::Handler for HostKeyCheck {
 
     async fn check_server_key(&mut self, offered: &PublicKeyOrCertificate) -> Result<bool, Fail> {
         match offered {
-            PublicKeyOrCertificate::PublicKey { key, .. } => {
-                self.check(key).await.map(|()| true).map_err(Fail::Refused)
-            }
+            PublicKeyOrCertificate::PublicKey { key, .. } => known_hosts::verify(
+                &self.host,
+                self.port,
+                key,
+                &self.path,
+                self.policy,
+                &self.asking,
+            )
+            .await
+            .map(|()| true)
+            .map_err(Fail::Refused),
             // Certificate host-key algorithms are never offered (see `preferred`), so a
             // server that sends one anyway is not trusted.
             PublicKeyOrCertificate::Certificate(_) => Err(Fail::Refused(format!(
@@ -318,90 +323,6 @@ impl client::Handler for HostKeyCheck {
                 known_hosts::host_label(&self.host, self.port)
             ))),
         }
-    }
-}
-
-impl HostKeyCheck {
-    async fn check(&self, key: &PublicKey) -> Result<(), String> {
-        let label = known_hosts::host_label(&self.host, self.port);
-        let fp = known_hosts::fingerprint(key);
-        let ktype = known_hosts::key_type(key);
-        let path = self.path.display();
-        match known_hosts::check(&self.host, self.port, key, &self.path)? {
-            HostKeyStatus::Known => Ok(()),
-            HostKeyStatus::Changed { line, old } => Err(format!(
-                "WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED for {label}! Someone may be intercepting the connection, or the router's key was regenerated.\n\
-                 known key ({path} line {line}): {ktype} {}\n\
-                 key offered now:  {ktype} {fp}\n\
-                 Refusing to connect. If the change is expected, remove the old key with: ssh-keygen -R '{label}' -f {path}",
-                known_hosts::fingerprint(&old),
-            )),
-            HostKeyStatus::Unknown { other_types } => {
-                let others = if other_types.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        " ({path} holds a {} key for this host, but not this type)",
-                        other_types.join("/")
-                    )
-                };
-                match self.policy {
-                    HostKeyPolicy::Strict => Err(format!(
-                        "the host key of {label} is not known ({ktype} key fingerprint {fp}){others}, and --host-key strict refuses unknown keys: check the fingerprint, then connect once with --host-key accept-new or add the key to {path}"
-                    )),
-                    HostKeyPolicy::AcceptNew => known_hosts::learn(&self.host, self.port, key, &self.path),
-                    HostKeyPolicy::Ask => {
-                        let question = format!(
-                            "The authenticity of host '{label}' can't be established.\r\n{ktype} key fingerprint is {fp}.{others}\r\nAre you sure you want to continue connecting (yes/no/[fingerprint])? "
-                        );
-                        self.asking.store(true, Ordering::SeqCst);
-                        let fp2 = fp.clone();
-                        let answer = tokio::task::spawn_blocking(move || ask_on_tty(&question, &fp2)).await;
-                        self.asking.store(false, Ordering::SeqCst);
-                        match answer {
-                            Ok(Some(true)) => known_hosts::learn(&self.host, self.port, key, &self.path),
-                            Ok(Some(false)) => Err(format!(
-                                "host key of {label} not accepted ({ktype} key fingerprint {fp})"
-                            )),
-                            _ => Err(format!(
-                                "the host key of {label} is not known ({ktype} key fingerprint {fp}){others}, and there is no terminal to ask whether to trust it: check the fingerprint, then run again with --host-key accept-new (or add the key to {path})"
-                            )),
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Ask on the controlling terminal (not stdin, which may carry other data, as OpenSSH does).
-/// `None` when there is no terminal; `Some(true)` only for `yes` or the fingerprint itself.
-fn ask_on_tty(question: &str, fingerprint: &str) -> Option<bool> {
-    let tty = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/tty")
-        .ok()?;
-    let mut out = &tty;
-    out.write_all(question.as_bytes()).ok()?;
-    out.flush().ok()?;
-    let mut input = std::io::BufReader::new(&tty);
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if input.read_line(&mut line).ok()? == 0 {
-            return Some(false);
-        }
-        let answer = line.trim();
-        if answer.eq_ignore_ascii_case("yes") || answer == fingerprint {
-            return Some(true);
-        }
-        if answer.eq_ignore_ascii_case("no") {
-            return Some(false);
-        }
-        out.write_all(b"Please type 'yes', 'no' or the fingerprint: ")
-            .ok()?;
-        out.flush().ok()?;
     }
 }
 

@@ -457,6 +457,28 @@ impl Console {
                 return;
             }
         }
+        if abbrev(w(0), "restart", 4) {
+            if secoff_only(self) {
+                self.error("Error (3045077): This command requires security officer privilege.");
+                self.finish_command();
+                return;
+            }
+            // A restart loses every SA (as a power cut does) and ends the session: the
+            // console port shows the boot and then the login prompt.
+            if self.debug_on {
+                self.set_debug(false);
+            }
+            lock(&self.net).restart(self.peer);
+            self.paged.clear();
+            self.emit_line("Restarting the router (simulated)...");
+            self.emit_line("");
+            self.emit_line("INFO:  Self tests beginning.");
+            self.emit_line("INFO:  Initial download succeeded");
+            self.emit_line("INFO:  Executing configuration script <boot.cfg>");
+            self.emit_line("INFO:  Router startup complete");
+            self.login_prompt();
+            return;
+        }
         if abbrev(w(0), "logoff", 4) || abbrev(w(0), "logout", 4) || abbrev(w(0), "quit", 4) {
             if self.debug_on {
                 self.set_debug(false);

@@ -703,6 +703,23 @@ impl Network {
         }
     }
 
+    /// Peer `p` restarts: every SA and exchange it had is gone (the other peer keeps its
+    /// own, as after a power cut), and the initiator negotiates afresh.
+    pub fn restart(&mut self, p: usize) {
+        let peer = &mut self.peers[p];
+        peer.ike_sas.clear();
+        peer.ipsec_sas.clear();
+        peer.exchanges.clear();
+        peer.debug_listeners = 0;
+        peer.isakmp_enabled = true;
+        peer.ipsec_enabled = true;
+        if p == 0 {
+            self.neg = None;
+            self.next_attempt = self.now + Duration::from_secs(2);
+        }
+        self.log(p, "ISAK", "SYS", "Router restarted".into());
+    }
+
     /// `disable ipsec`, `disable isakmp`, `enable isakmp`, `enable ipsec` on peer `p`.
     pub fn set_module(&mut self, p: usize, module: &str, enable: bool) {
         let name = PEERS[p].wan;

@@ -422,7 +422,10 @@ impl Agent {
         let agent = Agent { socket, child };
         let deadline = Instant::now() + Duration::from_secs(5);
         while !agent.socket.exists() {
-            assert!(Instant::now() < deadline, "ssh-agent did not create its socket");
+            assert!(
+                Instant::now() < deadline,
+                "ssh-agent did not create its socket"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         if let Err(e) = run(Command::new("ssh-add")

@@ -240,3 +240,30 @@ fn unknown_command_and_manager_limits() {
     assert!(out.contains("requires security officer"), "{out}");
     assert!(out.contains("3DES"), "managers may look: {out}");
 }
+
+#[test]
+fn reauthentication_again_after_each_quiet_spell() {
+    let cfg = ConsoleConfig {
+        securedelay: Duration::from_millis(800),
+        ..Default::default()
+    };
+    let mut c = console(Scenario::Healthy, 0, Start::SecOff, cfg);
+    drain(&mut c);
+    let ms = Duration::from_millis;
+    let mut asked = 0;
+    for round in 0..3u64 {
+        let t = ms(2000 * (round + 1));
+        c.input(b"show ipsec sa\r", t);
+        if drain(&mut c).ends_with("Password: ") {
+            asked += 1;
+            c.input(b"secoff\r", t);
+            assert!(drain(&mut c).contains("Valid"));
+        }
+        c.input(b"show isakmp sa\r", t + ms(100));
+        assert!(
+            !drain(&mut c).ends_with("Password: "),
+            "no password within securedelay"
+        );
+    }
+    assert_eq!(asked, 3);
+}
