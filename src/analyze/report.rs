@@ -274,13 +274,12 @@ pub fn render(a: &Analysis) -> String {
         );
         let show = 20;
         for e in d.failure_events.iter().take(show) {
-            let _ = writeln!(
-                out,
-                "  line {:>6}  [{}] {}",
-                e.line,
-                e.phase,
-                truncate(&e.text, 100)
-            );
+            // With several files read together, line numbers repeat: name the file.
+            let place = match &e.file {
+                Some(f) => format!("{f}:{}", e.line),
+                None => format!("line {:>6}", e.line),
+            };
+            let _ = writeln!(out, "  {place}  [{}] {}", e.phase, truncate(&e.text, 100));
         }
         if d.failures > show {
             let _ = writeln!(out, "  ... and {} more failures", d.failures - show);

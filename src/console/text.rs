@@ -12,6 +12,9 @@ use crate::alliedware::prompt::{self, PromptMatch, PromptMatcher};
 /// grows memory without bound.
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
 
+/// Bytes an escape sequence may take before it is cancelled as garbage.
+pub const MAX_SEQUENCE_BYTES: usize = 512;
+
 /// What a clean line is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LineKind {
@@ -69,6 +72,9 @@ struct LineState {
     events: Vec<TextEvent>,
     /// `vte` is inside an escape sequence or a multi-byte character.
     vte_busy: bool,
+    busy_bytes: usize,
+    /// The line holds only ASCII, so a column is a byte offset (fast overwrite).
+    ascii: bool,
     /// The line holds `--` (so it may hold the pager prompt).
     maybe_pager: bool,
     last: char,
@@ -92,6 +98,8 @@ impl TextCleaner {
                 matcher,
                 events: Vec::new(),
                 vte_busy: false,
+                busy_bytes: 0,
+                ascii: true,
                 maybe_pager: false,
                 last: '\0',
             },
@@ -108,6 +116,13 @@ impl TextCleaner {
             if self.state.vte_busy {
                 self.parser.advance(&mut self.state, &bytes[i..i + 1]);
                 i += 1;
+                self.state.busy_bytes += 1;
+                if self.state.vte_busy && self.state.busy_bytes > MAX_SEQUENCE_BYTES {
+                    // An escape sequence (an OSC string, say) that never ends would swallow
+                    // everything after it: cancel it (CAN) and read on as text.
+                    self.parser.advance(&mut self.state, &[0x18]);
+                    self.state.vte_busy = false;
+                }
                 continue;
             }
             // One pass finds the end of the printable run.
@@ -125,6 +140,7 @@ impl TextCleaner {
                 vte::Perform::execute(&mut self.state, b);
             } else {
                 self.state.vte_busy = true;
+                self.state.busy_bytes = 0;
                 self.parser.advance(&mut self.state, &bytes[i..i + 1]);
             }
             i += 1;
@@ -191,12 +207,13 @@ impl LineState {
         self.cursor = 0;
         self.chars = 0;
         self.maybe_pager = false;
+        self.ascii = true;
     }
 
     /// A run of printable ASCII: appended whole in the common case.
     fn text(&mut self, text: &[u8]) {
         let run = text.len();
-        if self.cursor == self.chars && self.buf.len() + run < MAX_LINE_BYTES {
+        if self.cursor == self.chars && self.buf.len() + run < MAX_LINE_BYTES - 4 {
             if !self.maybe_pager
                 && text.contains(&b'-')
                 && (text.windows(2).any(|w| w == b"--") || (self.last == '-' && text[0] == b'-'))
@@ -265,27 +282,34 @@ impl LineState {
             self.maybe_pager = true;
         }
         self.last = c;
+        if !c.is_ascii() {
+            self.ascii = false;
+        }
+        if self.cursor > self.chars {
+            // Cursor moved past the end (ESC [ C): pad with spaces as a terminal shows it,
+            // never past the line's byte limit.
+            while self.chars < self.cursor && self.buf.len() < MAX_LINE_BYTES - 4 {
+                self.buf.push(' ');
+                self.chars += 1;
+            }
+            self.cursor = self.chars;
+        }
         if self.cursor == self.chars {
             self.buf.push(c);
             self.cursor += 1;
             self.chars += 1;
-        } else if self.cursor > self.chars {
-            // Cursor moved past the end (ESC [ C): pad with spaces as a terminal shows it.
-            while self.chars < self.cursor {
-                self.buf.push(' ');
-                self.chars += 1;
-            }
-            self.buf.push(c);
-            self.cursor += 1;
-            self.chars += 1;
         } else {
-            // Overwrite in place: rare (after CR or backspace), so the slow path is fine.
-            let at = self
-                .buf
-                .char_indices()
-                .nth(self.cursor)
-                .map(|(i, _)| i)
-                .unwrap_or(self.buf.len());
+            // Overwrite in place (after CR or backspace). On an ASCII line the column is the
+            // byte offset; otherwise find the character's offset.
+            let at = if self.ascii {
+                self.cursor
+            } else {
+                self.buf
+                    .char_indices()
+                    .nth(self.cursor)
+                    .map(|(i, _)| i)
+                    .unwrap_or(self.buf.len())
+            };
             let old_len = self.buf[at..]
                 .chars()
                 .next()
@@ -296,7 +320,7 @@ impl LineState {
                 .replace_range(at..at + old_len, c.encode_utf8(&mut tmp));
             self.cursor += 1;
         }
-        if self.buf.len() >= MAX_LINE_BYTES {
+        if self.buf.len() >= MAX_LINE_BYTES - 4 {
             self.end_line(true);
         }
     }
@@ -320,7 +344,14 @@ impl vte::Perform for LineState {
     fn print(&mut self, c: char) {
         // vte prints only in its ground state: the sequence or character is complete.
         self.vte_busy = false;
-        self.put(c);
+        match c {
+            // vte may hand a control over as a character (DEL after a bad byte): treat it as
+            // the control it is.
+            '\u{7f}' | '\u{0}'..='\u{1f}' => vte::Perform::execute(self, c as u8),
+            // C1 controls carry no text.
+            '\u{80}'..='\u{9f}' => {}
+            _ => self.put(c),
+        }
     }
 
     fn esc_dispatch(&mut self, _intermediates: &[u8], _ignore: bool, _byte: u8) {
@@ -354,9 +385,15 @@ impl vte::Perform for LineState {
                 self.cursor = self.cursor.saturating_sub(1);
             }
             b'\t' => {
-                let next = (self.cursor / 8 + 1) * 8;
-                while self.cursor < next {
+                // At most eight spaces: a cut of the line (which moves the cursor back to
+                // column 0) must not restart the count.
+                let n = 8 - self.cursor % 8;
+                for _ in 0..n {
+                    let before = self.cursor;
                     self.put(' ');
+                    if self.cursor <= before {
+                        break;
+                    }
                 }
             }
             // NUL, BEL and the other controls carry no text.
@@ -446,7 +483,7 @@ mod tests {
         let mut out = Vec::new();
         c.feed(&big, &mut out);
         assert_eq!(out.len(), 2);
-        assert!(c.pending().len() <= 10);
+        assert!(c.pending().len() <= 32);
     }
 
     #[test]

@@ -120,6 +120,13 @@ impl<'c> Transcript<'c> {
         }
     }
 
+    /// Close the open blocks but keep the held title for the display that follows.
+    fn close_keeping_title(&mut self, out: &mut Vec<Item>) {
+        let title = self.title.take();
+        self.close(out, false);
+        self.title = title;
+    }
+
     fn close(&mut self, out: &mut Vec<Item>, truncated: bool) {
         self.flush_title(out);
         self.close_inner(out, truncated);
@@ -216,19 +223,16 @@ impl<'c> Transcript<'c> {
             self.outside(l, out);
             return;
         };
-        if cur.implicit && starts_another(&cur.block, &l.text) {
-            // A saved output's next display starts here.
-            self.close(out, false);
-            self.outside(l, out);
+        if cur.implicit
+            && (starts_another(&cur.block, &l.text) || heads_detail(&cur.block, &l.text))
+        {
+            // A saved output's next display starts here, under the title printed above it
+            // (or, for the next SA of the same detail display, under the same title).
+            let inherited = repeated_title(&cur.block, &l.text);
+            self.title = take_title(&mut cur.block);
+            self.close_keeping_title(out);
+            self.outside_under(l, inherited, out);
             return;
-        }
-        if let Some(heading) = cur.implicit.then(|| take_heading(&mut cur.block, &l.text)) {
-            if let Some(t) = heading {
-                self.close(out, false);
-                self.title = Some(t);
-                self.outside(l, out);
-                return;
-            }
         }
         let display = cur.block.command.display;
         match display {
@@ -276,30 +280,19 @@ impl<'c> Transcript<'c> {
     /// A line with no command open: a display found by its header, a title held back to see
     /// what follows it, or unsolicited text.
     fn outside(&mut self, l: SourceLine, out: &mut Vec<Item>) {
+        self.outside_under(l, None, out);
+    }
+
+    /// `outside`, where a display that starts here without a title of its own is named under
+    /// `inherited` (the title of the display it repeats).
+    fn outside_under(&mut self, l: SourceLine, inherited: Option<String>, out: &mut Vec<Item>) {
         let v = self.classifier.scan(&l.text);
         let title = self.title.take();
         match v.header_hint.then(|| parse::sniff_gated(&l.text)).flatten() {
             Some(d) => {
-                let detail = parse::is_detail(d);
-                let title = match title {
-                    Some(t) if detail => Some(t),
-                    other => {
-                        if let Some(t) = other {
-                            out.push(Item::Unsolicited(t, None));
-                        }
-                        None
-                    }
-                };
-                let d = if detail {
-                    parse::detail_display(title.as_ref().map(|t| t.text.as_str()))
-                } else {
-                    d
-                };
-                let name = implicit_command(d, &l, title.as_ref());
-                let mut open = Self::open(d, &name, &l);
-                if let Some(t) = title {
-                    open.block.start_line = t.number;
-                    open.block.lines.insert(0, t);
+                let (open, unused) = Self::open_found(d, &l, title, inherited);
+                if let Some(t) = unused {
+                    out.push(Item::Unsolicited(t, None));
                 }
                 self.current = Some(open);
             }
@@ -316,22 +309,71 @@ impl<'c> Transcript<'c> {
         }
     }
 
-    /// A line of `show debug ipsec`: split into the displays it runs, by their headers.
+    /// Open display `d`, found by its first line `l`, under `title` when the display has room
+    /// for one; the title is handed back when it does not. Without a title line, a detail
+    /// display is named under `inherited`.
+    fn open_found(
+        d: Display,
+        l: &SourceLine,
+        title: Option<SourceLine>,
+        inherited: Option<String>,
+    ) -> (Open, Option<SourceLine>) {
+        let detail = parse::is_detail(d);
+        let (title, unused) = match title {
+            Some(t) if detail || parse::fits(d, &t.text) => (Some(t), None),
+            other => (None, other),
+        };
+        let heading = title
+            .as_ref()
+            .map(|t| t.text.trim().to_string())
+            .or(inherited);
+        let d = if detail {
+            parse::detail_display(heading.as_deref())
+        } else {
+            d
+        };
+        let mut open = Self::open(d, &implicit_command(d, l, heading.as_deref()), l);
+        if let Some(t) = title {
+            open.block.start_line = t.number;
+            open.block.lines.insert(0, t);
+        }
+        (open, unused)
+    }
+
+    /// A line of `show debug ipsec`: split into the displays it runs, by their headers. Text
+    /// between them stays with the compound block.
     fn compound(&mut self, l: SourceLine, out: &mut Vec<Item>) {
+        let mut title = None;
+        let mut inherited = None;
         if let Some(inner) = self.inner.as_mut() {
-            let d = inner.block.command.display;
-            if !starts_another(&inner.block, &l.text) && parse::fits(d, &l.text) {
+            let next = starts_another(&inner.block, &l.text) || heads_detail(&inner.block, &l.text);
+            if !next && parse::fits(inner.block.command.display, &l.text) {
                 Self::push(&mut inner.block, l);
                 return;
             }
+            if next {
+                inherited = repeated_title(&inner.block, &l.text);
+                title = take_title(&mut inner.block);
+            }
             self.close_inner(out, false);
         }
+        let Some(cur) = self.current.as_mut() else {
+            return;
+        };
         match parse::sniff(&l.text) {
-            Some(d) => self.inner = Some(Self::open(d, &implicit_command(d, &l, None), &l)),
-            None => {
-                if let Some(cur) = self.current.as_mut() {
-                    Self::push(&mut cur.block, l);
+            Some(d) => {
+                let title = title.or_else(|| take_title(&mut cur.block));
+                let (open, unused) = Self::open_found(d, &l, title, inherited);
+                if let Some(t) = unused {
+                    Self::push(&mut cur.block, t);
                 }
+                self.inner = Some(open);
+            }
+            None => {
+                if let Some(t) = title {
+                    Self::push(&mut cur.block, t);
+                }
+                Self::push(&mut cur.block, l);
             }
         }
     }
@@ -357,27 +399,43 @@ fn starts_another(block: &Block, line: &str) -> bool {
 }
 
 /// In a detail display, nested blocks indent their fields under their title; a title at the
-/// left margin followed by a field at the left margin heads the next display instead. Takes
-/// that title back out of `block` and returns it.
-fn take_heading(block: &mut Block, line: &str) -> Option<SourceLine> {
-    if !parse::is_detail(block.command.display)
-        || !matches!(parse::detail::leader(line), Some((0, ..)))
-    {
-        return None;
-    }
+/// left margin followed by a field at the left margin heads the next display instead.
+fn heads_detail(block: &Block, line: &str) -> bool {
+    parse::is_detail(block.command.display)
+        && matches!(parse::detail::leader(line), Some((0, ..)))
+        && trailing_title(block).is_some()
+}
+
+/// Where the block ends in a title at the left margin: the title of whatever display comes
+/// next. A display's own first line is never taken (a compound block has no first line of its
+/// own: any of its lines may be the title).
+fn trailing_title(block: &Block) -> Option<usize> {
     let at = block
         .lines
         .iter()
         .rposition(|l| !l.text.trim().is_empty())?;
     let last = &block.lines[at].text;
-    let heading =
-        at > 0 && !last.starts_with(char::is_whitespace) && parse::detail::is_block_title(last);
-    if !heading {
-        return None;
-    }
+    let own_first = at == 0 && block.command.display != Display::DebugIpsec;
+    (!own_first && !last.starts_with(char::is_whitespace) && parse::detail::is_block_title(last))
+        .then_some(at)
+}
+
+/// Take the trailing title (and the blank lines after it) out of `block`.
+fn take_title(block: &mut Block) -> Option<SourceLine> {
+    let at = trailing_title(block)?;
     let t = block.lines.remove(at);
     block.lines.truncate(at);
     Some(t)
+}
+
+/// The title of a detail display that `line` repeats (the next SA under the same heading).
+fn repeated_title(block: &Block, line: &str) -> Option<String> {
+    if !parse::is_detail(block.command.display) || !same_first_label(block, line) {
+        return None;
+    }
+    let first = block.lines.first()?;
+    (parse::detail::leader(&first.text).is_none() && parse::detail::is_block_title(&first.text))
+        .then(|| first.text.trim().to_string())
 }
 
 fn same_first_label(block: &Block, line: &str) -> bool {
@@ -392,7 +450,7 @@ fn same_first_label(block: &Block, line: &str) -> bool {
 /// The name a display found without its command is kept under, so several displays of one
 /// kind do not replace each other: counter displays by their title, detail displays by their
 /// title (when one was printed) and first field.
-fn implicit_command(d: Display, first: &SourceLine, title: Option<&SourceLine>) -> String {
+fn implicit_command(d: Display, first: &SourceLine, title: Option<&str>) -> String {
     if d == Display::Counters {
         return format!("counters: {}", first.text.trim().trim_end_matches(':'));
     }
@@ -403,7 +461,7 @@ fn implicit_command(d: Display, first: &SourceLine, title: Option<&SourceLine>) 
         return d.default_command().to_string();
     };
     match title {
-        Some(t) => format!("{} ({label} {value})", t.text.trim()),
+        Some(t) => format!("{t} ({label} {value})"),
         None if label.eq_ignore_ascii_case("SA Id") => format!("show ipsec sa={value}"),
         // Which command printed it is unknown: say only what it is.
         None => format!("detail ({label} {value})"),

@@ -36,6 +36,7 @@ const AUTH: &[Phrase] = &[
     whole("HASH MISMATCH"),
     prefix("HASH VERIFICATION FAIL"),
     whole("INVALID HASH"),
+    prefix("VERIFICATION FAIL"),
     whole("PRESHARED KEY MISMATCH"),
     whole("PRE SHARED KEY MISMATCH"),
     whole("PSK MISMATCH"),
@@ -51,10 +52,14 @@ const PROPOSAL: &[Phrase] = &[
     whole("NO ACCEPTABLE TRANSFORM"),
     whole("NO MATCHING TRANSFORM"),
     whole("NOT ACCEPTABLE"),
+    whole("PROPOSAL REJECTED"),
+    whole("PROPOSALS REJECTED"),
 ];
 const ID: &[Phrase] = &[
     whole("INVALID ID"),
     whole("ID MISMATCH"),
+    whole("IDENTITY MISMATCH"),
+    whole("ID DOES NOT MATCH"),
     whole("MISMATCHED ID"),
     whole("PROXY IDENTITIES NOT SUPPORTED"),
     whole("NO MATCHING CHILD SA CONFIG"),
@@ -403,7 +408,10 @@ mod tests {
         assert!(found[0].summary.contains("2 debug lines"));
         assert!(found[1].summary.starts_with("A phase 2 proposal"));
         assert!(found[1].advice.contains("PFS"));
-        let unstated = find(&[(Phase::None, "no suitable proposal found")], "proposal-rejected");
+        let unstated = find(
+            &[(Phase::None, "no suitable proposal found")],
+            "proposal-rejected",
+        );
         assert_eq!(
             unstated[0].summary,
             "A proposal (phase not stated) was rejected with 200.200.200.1 (1 debug line)"
@@ -485,8 +493,14 @@ mod tests {
     fn other_implementations_wording() {
         for (text, code) in [
             ("ERROR: no suitable proposal found.", "proposal-rejected"),
-            ("\"wiz\" #2: no acceptable Proposal in IPsec SA", "proposal-rejected"),
-            ("\"wiz\" #1: no acceptable Oakley Transform", "proposal-rejected"),
+            (
+                "\"wiz\" #2: no acceptable Proposal in IPsec SA",
+                "proposal-rejected",
+            ),
+            (
+                "\"wiz\" #1: no acceptable Oakley Transform",
+                "proposal-rejected",
+            ),
             ("12[IKE] received AUTH_FAILED error notify", "auth-failed"),
             (
                 "\"wiz\" #1: Can't authenticate: no preshared key found for '1.1.1.1'",
@@ -497,7 +511,16 @@ mod tests {
                 "IPSEC(validate_transform_proposal): proxy identities not supported",
                 "id-mismatch",
             ),
-            ("12[IKE] establishing IKE_SA failed, peer not responding", "retransmissions"),
+            (
+                "12[IKE] establishing IKE_SA failed, peer not responding",
+                "retransmissions",
+            ),
+            ("ISAKMP: hash payload verification failed", "auth-failed"),
+            (
+                "ISAKMP: phase 1 proposal rejected by peer",
+                "proposal-rejected",
+            ),
+            ("ISAKMP: remote ID does not match policy", "id-mismatch"),
         ] {
             assert_eq!(find(&[(Phase::None, text)], code).len(), 1, "{text}");
         }

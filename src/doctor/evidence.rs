@@ -90,10 +90,16 @@ pub fn counter(c: &Counter) -> String {
 }
 
 pub fn debug_event(e: &DebugEvent) -> String {
+    // With several files read together, line numbers repeat: say whose line it is.
+    let from = e
+        .file
+        .as_deref()
+        .map(|f| format!(" of {f}"))
+        .unwrap_or_default();
     if e.line == 0 {
-        format!("debug: {}", e.text.trim())
+        format!("debug{from}: {}", e.text.trim())
     } else {
-        format!("debug line {}: {}", e.line, e.text.trim())
+        format!("debug line {}{from}: {}", e.line, e.text.trim())
     }
 }
 

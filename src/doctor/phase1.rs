@@ -33,8 +33,15 @@ pub(super) fn check(input: &DoctorInput, out: &mut Vec<Finding>) {
 }
 
 /// The Note's "only in the preparation stage": no algorithms and every limit printed as 0.
+/// A display that prints an unset byte limit as `-/-/-` beside `0/0/0` seconds shows the same
+/// stage: no limit has a value other than 0, and some are 0.
 fn in_preparation(sa: &IkeSa) -> bool {
-    sa.encryption.is_none() && sa.hash.is_none() && sa.bytes.all_zero() && sa.seconds.all_zero()
+    let all = [&sa.bytes, &sa.seconds].map(|l| [l.hard, l.soft, l.used]);
+    let all = all.as_flattened();
+    sa.encryption.is_none()
+        && sa.hash.is_none()
+        && all.iter().all(|v| v.is_none_or(|n| n == 0))
+        && all.contains(&Some(0))
 }
 
 fn not_established(sa: &IkeSa) -> Finding {
@@ -241,6 +248,19 @@ mod tests {
             f.evidence,
             ["show isakmp sa, line 4: SA 1 to 200.200.200.1, EncA. -, HashA. -, limits 0/0/0"]
         );
+    }
+
+    #[test]
+    fn unset_bytes_beside_zero_seconds_is_preparation() {
+        let mut snap = healthy();
+        let mut sa = preparing(1, "200.200.200.1");
+        sa.bytes = Limits::default();
+        snap.ike_sas = vec![sa.clone()];
+        assert!(codes(&examine_file(&snap)).contains(&"phase1-not-established"));
+        // Nothing printed at all is not the Note's mark.
+        sa.seconds = Limits::default();
+        snap.ike_sas = vec![sa];
+        assert!(!codes(&examine_file(&snap)).contains(&"phase1-not-established"));
     }
 
     #[test]

@@ -43,6 +43,20 @@ fn serves(policy: &IpsecPolicy, peer: &str, config: &Config) -> bool {
     declared.is_some_and(|p| is_wildcard(p) || p.trim().eq_ignore_ascii_case(peer))
 }
 
+/// Shortest table cell taken for a policy name cut to its column's width.
+const MIN_CUT_NAME: usize = 8;
+
+/// A policy's name and the name an SA row shows for it: the same, or the row's cell is the
+/// start of the name (a display may cut a long name to its column's width).
+fn same_policy(configured: &str, shown: &str) -> bool {
+    let (c, s) = (configured.trim(), shown.trim());
+    c.eq_ignore_ascii_case(s)
+        || (s.len() >= MIN_CUT_NAME
+            && c.len() > s.len()
+            && c.is_char_boundary(s.len())
+            && c[..s.len()].eq_ignore_ascii_case(s))
+}
+
 /// Permit and deny policies never negotiate SAs.
 fn negotiates(policy: &IpsecPolicy) -> bool {
     policy.is_ipsec() || policy.action.is_none()
@@ -56,10 +70,7 @@ fn missing_for(peer: &str, snap: &Snapshot) -> Option<Finding> {
         .filter(|p| negotiates(p) && serves(p, peer, config))
         .collect();
     let belongs = |sa: &&IpsecSa| {
-        mapped.is_empty()
-            || mapped
-                .iter()
-                .any(|p| p.name.trim().eq_ignore_ascii_case(sa.policy.trim()))
+        mapped.is_empty() || mapped.iter().any(|p| same_policy(&p.name, &sa.policy))
     };
     if snap.ipsec_sas.iter().filter(belongs).any(IpsecSa::is_valid) {
         return None;
@@ -197,6 +208,16 @@ mod tests {
         snap.config.ipsec_policies[0].peer = Some("dynamic".into());
         snap.ike_sas[0].peer = "1.2.3.4".into();
         assert!(found(&snap).is_none());
+    }
+
+    #[test]
+    fn a_name_cut_to_its_column_still_matches() {
+        let mut snap = healthy();
+        snap.ipsec_sas[0].policy = "wiz_Peer1 to".into();
+        assert!(found(&snap).is_none());
+        // Too short to tell policies apart: not taken for the policy.
+        snap.ipsec_sas[0].policy = "wiz".into();
+        assert!(found(&snap).is_some());
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::os::fd::{FromRawFd, OwnedFd};
 pub struct Pty {
     pub master: OwnedFd,
     /// Kept open so the slave side exists until the test opens it by path.
+    #[allow(dead_code)]
     pub slave: OwnedFd,
     pub path: String,
 }
@@ -49,4 +50,11 @@ pub fn open() -> Pty {
 pub fn master_file(p: &Pty) -> tokio::fs::File {
     let fd = p.master.try_clone().expect("dup master");
     tokio::fs::File::from_std(std::fs::File::from(fd))
+}
+
+/// The master as two tokio files, one to read and one to write: a single tokio file cannot
+/// write while a read waits on the blocking pool.
+#[allow(dead_code)]
+pub fn master_halves(p: &Pty) -> (tokio::fs::File, tokio::fs::File) {
+    (master_file(p), master_file(p))
 }

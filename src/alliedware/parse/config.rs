@@ -241,7 +241,9 @@ fn is_parameters(t: &str) -> bool {
         && words.iter().all(|w| {
             w.value.is_some()
                 && !w.key.is_empty()
-                && w.key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                && w.key
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_')
         })
 }
 

@@ -37,15 +37,21 @@ pub fn fits(line: &str) -> bool {
 /// punctuation. Debug text inside the display (which names a module, a number or a colon, or
 /// is a lower-case sentence) does not look like this, so the line stays with the display.
 pub fn is_block_title(line: &str) -> bool {
+    // Runs on every unsolicited line of a debug flood: length first, and no allocation.
     let t = line.trim();
-    let words: Vec<&str> = t.split_whitespace().collect();
-    !words.is_empty()
-        && words.len() <= 4
-        && t.len() <= 40
-        && words.iter().all(|w| {
-            w.starts_with(|c: char| c.is_ascii_uppercase())
-                && w.chars().all(|c| c.is_ascii_alphabetic() || c == '-' || c == '/')
-        })
+    if t.is_empty() || t.len() > 40 {
+        return false;
+    }
+    let title_word = |w: &str| {
+        w.starts_with(|c: char| c.is_ascii_uppercase())
+            && w.bytes()
+                .all(|b| b.is_ascii_alphabetic() || b == b'-' || b == b'/')
+    };
+    let mut words = 0;
+    t.split_ascii_whitespace().all(|w| {
+        words += 1;
+        words <= 4 && title_word(w)
+    })
 }
 
 /// Parse a detail display into fields with their block path.

@@ -10,7 +10,8 @@ use std::sync::OnceLock;
 fn first_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(r"^(\S+)\s+(\S+)\s+(Not set|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})")
+        // The type column may be blank (`LOCAL      Not set`).
+        Regex::new(r"^(\S+)\s+(?:(\S+)\s+)?(Not set|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})")
             .expect("valid pattern")
     })
 }
@@ -165,5 +166,21 @@ mod tests {
         assert_eq!(p.items[0].mask, None);
         assert_eq!(p.items[1].address.as_deref(), Some("200.200.200.2"));
         assert_eq!(p.items[1].mask.as_deref(), Some("255.255.255.0"));
+    }
+
+    #[test]
+    fn blank_type_column() {
+        let lines: Vec<SourceLine> = "Interface  Type  IP Address       Bc  Fr
+             LOCAL            10.1.1.1         -   -
+             eth0             Not set          -   -
+"
+        .lines()
+        .enumerate()
+        .map(|(i, t)| SourceLine::new(i + 1, t))
+        .collect();
+        let p = parse(&lines);
+        assert!(p.unrecognised.is_empty(), "{:?}", p.unrecognised);
+        assert_eq!(p.items[0].address.as_deref(), Some("10.1.1.1"));
+        assert_eq!(p.items[1].address, None);
     }
 }

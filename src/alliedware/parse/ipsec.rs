@@ -66,20 +66,33 @@ pub fn parse(lines: &[SourceLine]) -> Parsed<IpsecSa> {
     let mut header: Option<Header> = None;
     for l in lines {
         let t = l.text.trim();
-        if t.is_empty() || is_rule(t) {
+        // A title above the table (`IPSEC SAs`) holds no row.
+        if t.is_empty() || is_rule(t) || super::detail::is_block_title(t) {
             continue;
         }
         if is_header(t) {
             header = Header::locate(&l.text, &COLUMNS, 7);
             continue;
         }
-        let by_header = header.as_ref().and_then(|h| {
-            let c = h.cut(&l.text);
-            make(&c[0], &c[1], &c[2], &c[3], &c[4], &c[5], &c[6], l.number)
-        });
-        let sa = by_header.or_else(|| {
-            let c = row_re().captures(t)?;
-            make(&c[1], &c[2], &c[3], &c[4], &c[5], &c[6], &c[7], l.number)
+        // The row's shape first: anchored at both ends, it finds the policy name (which may
+        // hold spaces) between the id and the five one-word cells wherever the row stands.
+        // The header's columns serve rows with a blank cell.
+        let by_shape = row_re()
+            .captures(t)
+            .and_then(|c| make(&c[1], &c[2], &c[3], &c[4], &c[5], &c[6], &c[7], l.number));
+        let sa = by_shape.or_else(|| {
+            let c = header.as_ref()?.cut(&l.text);
+            let cell = |i: usize| c.get(i).map(String::as_str);
+            make(
+                cell(0)?,
+                cell(1)?,
+                cell(2)?,
+                cell(3)?,
+                cell(4)?,
+                cell(5)?,
+                cell(6)?,
+                l.number,
+            )
         });
         match sa {
             Some(sa) => out.items.push(sa),

@@ -92,6 +92,46 @@ fn make_sa(
     })
 }
 
+fn sa_by_words(t: &str, bytes_first: bool, line: usize) -> Option<IkeSa> {
+    let c = sa_row_re().captures(t)?;
+    let (b, s) = if bytes_first {
+        (&c[5], &c[6])
+    } else {
+        (&c[6], &c[5])
+    };
+    make_sa(&c[1], &c[2], &c[3], &c[4], b, s, line)
+}
+
+/// Cut a row where the header puts its columns; `limits` are where `Bytes` and `Seconds`
+/// start.
+fn sa_by_columns(
+    header: &Header,
+    (bytes, secs): (usize, usize),
+    bytes_first: bool,
+    l: &SourceLine,
+) -> Option<IkeSa> {
+    let mut h = header.clone();
+    let (first, second) = if bytes_first {
+        (bytes, secs)
+    } else {
+        (secs, bytes)
+    };
+    for (name, start) in [("first", first), ("second", second)] {
+        h.columns.push(crate::alliedware::table::Column {
+            name: name.into(),
+            start,
+        });
+    }
+    let c = h.cut(&l.text);
+    let cell = |i: usize| c.get(i).map(String::as_str);
+    let (b, s) = if bytes_first {
+        (cell(4)?, cell(5)?)
+    } else {
+        (cell(5)?, cell(4)?)
+    };
+    make_sa(cell(0)?, cell(1)?, cell(2)?, cell(3)?, b, s, l.number)
+}
+
 /// Parse `show isakmp sa`.
 pub fn parse_sa(lines: &[SourceLine]) -> Parsed<IkeSa> {
     let mut out = Parsed::default();
@@ -116,36 +156,11 @@ pub fn parse_sa(lines: &[SourceLine]) -> Parsed<IkeSa> {
             }
             continue;
         }
-        // First the header's columns, then the row's own words.
-        let by_header = match (&header, pos_bytes, pos_secs) {
-            (Some(h), Some(pb), Some(ps)) => {
-                let mut h = h.clone();
-                let (first, second) = if bytes_first { (pb, ps) } else { (ps, pb) };
-                h.columns.push(crate::alliedware::table::Column {
-                    name: "first".into(),
-                    start: first,
-                });
-                h.columns.push(crate::alliedware::table::Column {
-                    name: "second".into(),
-                    start: second,
-                });
-                let c = h.cut(&l.text);
-                if bytes_first {
-                    make_sa(&c[0], &c[1], &c[2], &c[3], &c[4], &c[5], l.number)
-                } else {
-                    make_sa(&c[0], &c[1], &c[2], &c[3], &c[5], &c[4], l.number)
-                }
-            }
-            _ => None,
-        };
-        let sa = by_header.or_else(|| {
-            let c = sa_row_re().captures(t)?;
-            let (b, s) = if bytes_first {
-                (&c[5], &c[6])
-            } else {
-                (&c[6], &c[5])
-            };
-            make_sa(&c[1], &c[2], &c[3], &c[4], b, s, l.number)
+        // First the row's own words: no cell of this table holds a space, so six words are
+        // six cells wherever they stand. The header's columns only help when a cell is blank.
+        let sa = sa_by_words(t, bytes_first, l.number).or_else(|| {
+            let h = header.as_ref()?;
+            sa_by_columns(h, (pos_bytes?, pos_secs?), bytes_first, l)
         });
         match sa {
             Some(sa) => out.items.push(sa),
@@ -213,13 +228,14 @@ pub fn parse_exchanges(lines: &[SourceLine]) -> Parsed<Exchange> {
             }
             continue;
         }
-        let by_header = header.as_ref().and_then(|h| {
-            let c = h.cut(&l.text);
-            make_exchange(&c[0], &c[1], &c[2], &c[3], &c[4], l.number)
-        });
-        let ex = by_header.or_else(|| {
-            let c = exch_row_re().captures(t)?;
-            make_exchange(&c[1], &c[2], &c[3], &c[4], &c[5], l.number)
+        // Words first (no cell holds a space), the header's columns for rows with a blank.
+        let by_words = exch_row_re()
+            .captures(t)
+            .and_then(|c| make_exchange(&c[1], &c[2], &c[3], &c[4], &c[5], l.number));
+        let ex = by_words.or_else(|| {
+            let c = header.as_ref()?.cut(&l.text);
+            let cell = |i: usize| c.get(i).map(String::as_str);
+            make_exchange(cell(0)?, cell(1)?, cell(2)?, cell(3)?, cell(4)?, l.number)
         });
         match ex {
             Some(e) => out.items.push(e),

@@ -32,10 +32,12 @@ impl<T> Default for Parsed<T> {
 /// True when `line` has the shape of `display`'s output (header, row, blank, rule).
 /// Lines that do not fit may be debug output that arrived in the middle of it.
 pub fn fits(display: Display, line: &str) -> bool {
+    // A table may have a title above its header (`ISAKMP SAs`, `IPSEC SAs`).
+    let title = || detail::is_block_title(line);
     match display {
-        Display::IsakmpSa => isakmp::sa_fits(line),
-        Display::IsakmpExchange => isakmp::exchange_fits(line),
-        Display::IpsecSa => ipsec::fits(line),
+        Display::IsakmpSa => isakmp::sa_fits(line) || title(),
+        Display::IsakmpExchange => isakmp::exchange_fits(line) || title(),
+        Display::IpsecSa => ipsec::fits(line) || title(),
         Display::IsakmpSaDetail | Display::IpsecSaDetail | Display::IsakmpExchangeDetail => {
             detail::fits(line)
         }
@@ -49,7 +51,7 @@ pub fn fits(display: Display, line: &str) -> bool {
 
 /// Words without which no line starts a display: a fast first test, run as part of the
 /// classifier's single pass over each line (see `Classifier::scan`).
-pub const SNIFF_GATE: &str = r"peeraddress|isakmp\s+exchanges|bundle|ip\s+address|counters|sa\s+id|date|^\s*time|^\s*(?:cr|se|ad|en)[a-z]*\s+(?:isa|ips|fir)|^\s*#.*configuration|\.\.\.\.";
+pub const SNIFF_GATE: &str = r"peeraddress|isakmp\s+exchanges|bundle|ip\s+address|counters|sa\s+id|date|^\s*time|^\s*(?:cr|se|ad|en)[a-z]*\s+(?:isa|ips|fir)|^\s*#.*configuration|\.\.\.\.|hard/soft/used";
 
 /// A line that starts a display on its own (its header), for text with no prompts, such as
 /// a saved `show debug ipsec`.
@@ -75,9 +77,9 @@ pub fn sniff_gated(line: &str) -> Option<Display> {
         return None;
     }
     let low = t.to_ascii_lowercase();
-    if low.contains("peeraddress")
-        && (low.contains("enca") || low.contains("hasha") || low.contains("expiry"))
-    {
+    // Either line of a two-line header may come first: `Expiry Limits - hard/soft/used` above
+    // `Bytes Seconds`, or above the column names.
+    if (low.contains("peeraddress") || low.contains("hard/soft/used")) && isakmp::is_sa_header(t) {
         return Some(Display::IsakmpSa);
     }
     if isakmp::is_exchange_header(t) {

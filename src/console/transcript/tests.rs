@@ -196,3 +196,56 @@ fn counters_and_config_blocks() {
     );
     assert_eq!(b[1].lines.len(), 2);
 }
+
+#[test]
+fn saved_detail_displays_keep_their_titles_and_stay_apart() {
+    // Two detail displays one after the other, each under a title at the left margin, then
+    // two IPsec SA details with no title, then a table: five blocks, no debug lines.
+    let text = "ISAKMP Exchange Details\n\
+        Id ......................... 348\n\
+        Retransmission count ....... 3\n\
+        \n\
+        ISAKMP SA Details\n\
+        SA Id ...................... 1\n\
+        NAT Traversal\n\
+        \x20 Enabled .................. TRUE\n\
+        SA Id ...................... 2\n\
+        \n\
+        IPSEC SAs\n\
+        SA Id  Policy  Bundle  State  Protocol  OutSPI  InSPI\n\
+        0      vpn     0       Valid  ESP       1       2\n";
+    for chunk in [1, 5, 4096] {
+        let items = split(text.as_bytes(), chunk);
+        assert_eq!(unsolicited(&items), Vec::<&str>::new(), "chunk {chunk}");
+        let b = blocks(&items);
+        let names: Vec<&str> = b.iter().map(|b| b.command.canonical.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "ISAKMP Exchange Details (Id 348)",
+                "ISAKMP SA Details (SA Id 1)",
+                "ISAKMP SA Details (SA Id 2)",
+                "show ipsec sa"
+            ],
+            "chunk {chunk}"
+        );
+        assert_eq!(b[0].command.display, Display::IsakmpExchangeDetail);
+        assert_eq!(b[1].command.display, Display::IsakmpSaDetail);
+        // The nested block title stays inside its display.
+        assert!(b[1].lines.iter().any(|l| l.text == "NAT Traversal"));
+        // The table's title heads the table.
+        assert_eq!(b[3].lines[0].text, "IPSEC SAs");
+    }
+}
+
+#[test]
+fn a_title_with_nothing_under_it_is_unsolicited() {
+    let items = split(b"ISAKMP Module Status\nsome text\n", 3);
+    assert_eq!(
+        unsolicited(&items),
+        vec!["ISAKMP Module Status", "some text"]
+    );
+    // Held back only until the next line, or the end of the input.
+    let items = split(b"ISAKMP Module Status\n", 3);
+    assert_eq!(unsolicited(&items), vec!["ISAKMP Module Status"]);
+}

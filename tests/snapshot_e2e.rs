@@ -1,0 +1,258 @@
+//! `tunnelscope snapshot` end to end, as a user runs it: through a real pseudo-terminal as
+//! the serial line, a real OpenSSH sshd whose ForceCommand is `tunnelscope sim`, and telnet
+//! to `tunnelscope sim --telnet`. Also `sim --serial` driven from the other end of a pty, and
+//! a serial device that goes away and comes back.
+
+#[path = "support/pty.rs"]
+mod pty;
+#[path = "support/sshd.rs"]
+#[allow(dead_code)]
+mod sshd;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use tunnelscope::sim::serve::{serve, SharedNet};
+use tunnelscope::sim::{ConsoleConfig, Scenario, Start};
+
+const BIN: &str = env!("CARGO_BIN_EXE_tunnelscope");
+
+fn snapshot_json(args: &[&str], password: &str) -> (i32, serde_json::Value, String) {
+    let out = Command::new(BIN)
+        .arg("snapshot")
+        .args(args)
+        .arg("--json")
+        .env("TUNNELSCOPE_PASSWORD", password)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run tunnelscope");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let v = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    (out.status.code().unwrap_or(-1), v, stderr)
+}
+
+fn assert_healthy_peer1(v: &serde_json::Value, stderr: &str) {
+    assert_eq!(v["isakmp_sas"][0]["peer"], "200.200.200.1", "{v} {stderr}");
+    assert_eq!(v["isakmp_sas"][0]["established"], true);
+    assert_eq!(v["ipsec_sas"][0]["policy"], "wiz_Peer1 to Peer2");
+    assert_eq!(v["ipsec_sas"][0]["out_spi"], 1612248718u64);
+    assert_eq!(v["ipsec_sas"][0]["in_spi"], 992095719u64);
+    let counters = v["counters"].as_array().expect("counters");
+    assert!(counters.iter().any(|c| c["name"] == "outProcessDone"), "{counters:?}");
+    assert_eq!(v["system_name"], "Peer1");
+    let codes: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] != "info")
+        .filter_map(|f| f["code"].as_str())
+        .collect();
+    assert!(codes.is_empty(), "a healthy router has no findings: {codes:?}");
+}
+
+#[test]
+fn snapshot_through_a_pty_at_9600_baud() {
+    let p = pty::open();
+    let (r, w) = pty::master_halves(&p);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let net = SharedNet::new(Scenario::Healthy);
+    rt.spawn(async move {
+        let console = net.console(0, Start::Login, ConsoleConfig::default());
+        // Paced as a 9600-baud console port sends.
+        let _ = serve(console, &net, r, w, Some(960)).await;
+    });
+    let t = Instant::now();
+    let target = format!("serial:{}", p.path);
+    let (code, v, err) = snapshot_json(&[&target, "--user", "secoff", "--timeout", "60"], "secoff");
+    assert_eq!(code, 0, "{err}");
+    assert_healthy_peer1(&v, &err);
+    eprintln!("snapshot over 9600 baud took {:.1} s", t.elapsed().as_secs_f64());
+    // The pty reads wait on the blocking pool; do not wait for them.
+    rt.shutdown_background();
+}
+
+#[test]
+fn sim_serves_a_console_port_on_a_tty() {
+    let p = pty::open();
+    let mut child = Command::new(BIN)
+        .args(["sim", "--scenario", "phase1-stall", "--serial", &p.path])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut m = std::fs::File::from(p.master.try_clone().unwrap());
+    let mut seen = String::new();
+    let mut expect = |m: &mut std::fs::File, what: &str, send: &str| {
+        let end = Instant::now() + Duration::from_secs(10);
+        if !send.is_empty() {
+            m.write_all(send.as_bytes()).unwrap();
+        }
+        let mut buf = [0u8; 4096];
+        while !seen.contains(what) {
+            assert!(Instant::now() < end, "waited for {what:?}, got {seen:?}");
+            // The pty read blocks until the sim writes; the sim writes after every input.
+            let n = m.read(&mut buf).unwrap_or(0);
+            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+        seen.clear();
+    };
+    expect(&mut m, "login: ", "\r");
+    expect(&mut m, "Password: ", "secoff\r");
+    expect(&mut m, "SecOff Peer1> ", "secoff\r");
+    std::thread::sleep(Duration::from_millis(1500));
+    expect(&mut m, "SASENT", "show isakmp exchange\r");
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn snapshot_through_openssh() {
+    let cmd = format!("{BIN} sim --scenario healthy --peer 1");
+    let server = sshd::Sshd::start(&cmd);
+    let kh = server.dir.join("client_known_hosts");
+    let target = format!("ssh://{}@127.0.0.1:{}", server.user, server.port);
+    let khs = kh.to_string_lossy().into_owned();
+    let (code, v, err) = snapshot_json(
+        &[&target, "--host-key", "accept-new", "--known-hosts", &khs],
+        &server.password,
+    );
+    assert_eq!(code, 0, "{err}\n{}", server.log());
+    assert_healthy_peer1(&v, &err);
+    // The key was learnt; a strict second run accepts it.
+    let (code, _, err) = snapshot_json(&[&target, "--host-key", "strict", "--known-hosts", &khs], &server.password);
+    assert_eq!(code, 0, "{err}");
+    // A wrong password is a clear error, and the password is never printed.
+    let (code, _, err) = snapshot_json(&[&target, "--known-hosts", &khs], "wrong-one");
+    assert_eq!(code, 2);
+    assert!(err.contains("authentication failed"), "{err}");
+    assert!(!err.contains("wrong-one"));
+    // An unknown key with strict checking is refused with its fingerprint.
+    let other = server.dir.join("empty_known_hosts");
+    let (code, _, err) = snapshot_json(
+        &[&target, "--host-key", "strict", "--known-hosts", &other.to_string_lossy()],
+        &server.password,
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("SHA256:"), "{err}");
+    // A changed key is refused with both fingerprints.
+    let changed = server.dir.join("changed_known_hosts");
+    let fake = sshd::keygen(&server.dir, "fake_host", "ed25519");
+    let line = sshd::key_line(&fake.with_extension("pub"));
+    std::fs::write(&changed, format!("{} {line}\n", server.known_hosts_name())).unwrap();
+    let (code, _, err) = snapshot_json(
+        &[&target, "--host-key", "accept-new", "--known-hosts", &changed.to_string_lossy()],
+        &server.password,
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.matches("SHA256:").count() >= 2, "{err}");
+}
+
+#[test]
+fn snapshot_through_telnet() {
+    let mut child = Command::new(BIN)
+        .args(["sim", "--scenario", "phase2-mismatch", "--telnet", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stderr.take().unwrap()).read_line(&mut line).unwrap();
+    let addr = line.rsplit("telnet://").next().unwrap().trim().to_string();
+    std::thread::sleep(Duration::from_millis(1200));
+    let (code, v, err) = snapshot_json(&[&format!("telnet://secoff@{addr}")], "secoff");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(code, 0, "{err}");
+    assert!(v["isakmp_sas"][0]["established"] == true, "{v}");
+    assert!(v["ipsec_sas"].as_array().unwrap().is_empty());
+    let codes: Vec<&str> = v["findings"].as_array().unwrap().iter().filter_map(|f| f["code"].as_str()).collect();
+    assert!(codes.contains(&"phase2-missing"), "{codes:?}");
+}
+
+#[test]
+fn missing_serial_device_is_a_clear_error() {
+    let out = Command::new(BIN)
+        .args(["snapshot", "serial:/dev/ttyDOESNOTEXIST9"])
+        .env("TUNNELSCOPE_PASSWORD", "x")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("does not exist") && err.contains("tunnelscope ports"), "{err}");
+}
+
+/// Wait for a logged-in status (`what == "login"`) or a mark containing `what`.
+async fn wait_for(
+    ev: &mut tokio::sync::mpsc::Receiver<tunnelscope::console::session::Event>,
+    what: &str,
+) -> bool {
+    use tunnelscope::console::session::{Event, LoginState};
+    let end = Instant::now() + Duration::from_secs(20);
+    loop {
+        let left = end.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, ev.recv()).await {
+            Ok(Some(Event::Status(s))) if what == "login" && s.login == LoginState::LoggedIn => {
+                return true
+            }
+            Ok(Some(Event::Mark(m))) if m.contains(what) => return true,
+            Ok(Some(_)) => {}
+            _ => return false,
+        }
+    }
+}
+
+#[test]
+fn serial_device_gone_and_back_reconnects() {
+    use tunnelscope::console::session::{self, Request};
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let dir = std::env::temp_dir().join(format!("ts-serial-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let link = dir.join("ttyCONSOLE");
+        let net = SharedNet::new(Scenario::Healthy);
+        let up = |net: &SharedNet| {
+            let p = pty::open();
+            let _ = std::fs::remove_file(&link);
+            std::os::unix::fs::symlink(&p.path, &link).unwrap();
+            let (r, w) = pty::master_halves(&p);
+            let console = net.console(0, Start::Login, ConsoleConfig::default());
+            let n = net.clone();
+            let task = tokio::spawn(async move {
+                let _ = serve(console, &n, r, w, None).await;
+            });
+            (p, task)
+        };
+        let (p1, task1) = up(&net);
+        let mut cfg = tunnelscope::console::session::SessionConfig {
+            target: format!("serial:{}", link.display()).parse().unwrap(),
+            link: Default::default(),
+            user: Some("secoff".into()),
+            password: Some(tunnelscope::link::Secret::new("secoff")),
+            prompt: Default::default(),
+            poll: Default::default(),
+            reconnect: true,
+        };
+        cfg.poll.isakmp_sa = Duration::from_secs(1);
+        let (req, rx) = tokio::sync::mpsc::channel(16);
+        let (tx, mut ev) = tokio::sync::mpsc::channel(1024);
+        tokio::spawn(session::run(cfg, rx, tx));
+        assert!(wait_for(&mut ev, "login").await, "first login");
+        // The cable is pulled: the device disappears.
+        task1.abort();
+        drop(p1);
+        let _ = std::fs::remove_file(&link);
+        assert!(wait_for(&mut ev, "link lost").await, "the drop is noticed");
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        // And plugged back in.
+        let t = Instant::now();
+        let (_p2, _task2) = up(&net);
+        assert!(wait_for(&mut ev, "link back").await, "reconnects");
+        assert!(wait_for(&mut ev, "login").await, "logs in again");
+        eprintln!("reconnected and logged in {:.1} s after the device came back", t.elapsed().as_secs_f64());
+        let _ = req.send(Request::Quit).await;
+        let _ = std::fs::remove_dir_all(&dir);
+    });
+}
