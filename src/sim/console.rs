@@ -327,8 +327,8 @@ impl Console {
         let lines: Vec<String> = net.peers[self.peer]
             .debug
             .iter()
-            .filter(|(seq, _)| *seq > self.debug_cursor)
-            .map(|(_, t)| t.clone())
+            .filter(|(seq, _, _)| *seq > self.debug_cursor)
+            .map(|(_, _, t)| t.clone())
             .collect();
         self.debug_cursor = net.peers[self.peer].debug_seq;
         drop(net);

@@ -66,8 +66,8 @@ pub struct Peer {
     /// ISAKMP general counters.
     pub isakmp_counters: BTreeMap<&'static str, u64>,
     pub log: VecDeque<SimLog>,
-    /// Debug lines with their sequence numbers.
-    pub debug: VecDeque<(u64, String)>,
+    /// Debug lines: sequence number, simulated time made, text.
+    pub debug: VecDeque<(u64, Duration, String)>,
     pub debug_seq: u64,
     /// Consoles with debug on (counted, so debug lines are only made when someone reads).
     pub debug_listeners: usize,
@@ -237,12 +237,13 @@ impl Network {
 
     /// A debug line on peer `p` (only kept while a console listens).
     fn dbg(&mut self, p: usize, text: impl Into<String>) {
+        let now = self.now;
         let peer = &mut self.peers[p];
         if peer.debug_listeners == 0 {
             return;
         }
         peer.debug_seq += 1;
-        peer.debug.push_back((peer.debug_seq, text.into()));
+        peer.debug.push_back((peer.debug_seq, now, text.into()));
         while peer.debug.len() > DEBUG_KEEP {
             peer.debug.pop_front();
         }
@@ -701,6 +702,11 @@ impl Network {
                 self.last_heard = self.now;
             }
         }
+    }
+
+    /// A debug line of the caller's (benchmarks time the stream with these).
+    pub fn debug_line(&mut self, p: usize, text: impl Into<String>) {
+        self.dbg(p.min(1), text);
     }
 
     /// Peer `p` restarts: every SA and exchange it had is gone (the other peer keeps its

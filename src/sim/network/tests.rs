@@ -32,7 +32,11 @@ fn phase1_stall_retransmits_then_gives_up() {
     n.advance(Duration::from_secs(60));
     assert!(n.peers[0].isakmp_counters["retryIkeAttemptsPh1"] >= 3);
     n.advance(Duration::from_secs(400));
-    let text: Vec<&str> = n.peers[0].debug.iter().map(|(_, t)| t.as_str()).collect();
+    let text: Vec<&str> = n.peers[0]
+        .debug
+        .iter()
+        .map(|(_, _, t)| t.as_str())
+        .collect();
     assert!(text.iter().any(|t| t.contains("timed out")), "{text:?}");
     assert!(n.peers[1].ike_sas.is_empty());
 }
