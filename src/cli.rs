@@ -25,6 +25,48 @@ pub enum Command {
     Snapshot(SnapshotArgs),
     /// List the serial ports of this machine
     Ports,
+    /// The live screen on the two simulated peers of the How To Note: no router needed
+    Demo(DemoArgs),
+    /// The live screen on a router
+    Connect(ConnectArgs),
+    /// Print the key bindings (of the default keymap, or --keymap FILE)
+    Keys(KeysArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ScreenArgs {
+    /// A keymap: `vim`, or a TOML file that overrides the default per key
+    #[arg(long, value_name = "FILE|vim", env = "TUNNELSCOPE_KEYMAP")]
+    pub keymap: Option<String>,
+    /// Debug lines kept for scrolling back
+    #[arg(long, default_value_t = 100_000)]
+    pub scrollback: usize,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// The scenario to start on (switch inside the demo with F2)
+    #[arg(long, default_value = "healthy")]
+    pub scenario: String,
+    #[command(flatten)]
+    pub screen: ScreenArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ConnectArgs {
+    #[command(flatten)]
+    pub link: LinkArgs,
+    #[command(flatten)]
+    pub screen: ScreenArgs,
+    /// The address the ping runner pings across the tunnel (a host on the far LAN)
+    #[arg(long, value_name = "ADDRESS")]
+    pub ping: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct KeysArgs {
+    #[arg(long, value_name = "FILE|vim")]
+    pub keymap: Option<String>,
 }
 
 /// How to reach a router: shared by `snapshot` and `connect`.

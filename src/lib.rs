@@ -11,5 +11,7 @@ pub mod console;
 pub mod doctor;
 pub mod link;
 pub mod model;
+pub mod ping;
 pub mod sim;
 pub mod snapshot;
+pub mod tui;

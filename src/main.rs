@@ -4,7 +4,10 @@
 mod cli;
 
 use clap::Parser;
-use cli::{AnalyzeArgs, Cli, Command, HostKeyArg, LinkArgs, SimArgs, SnapshotArgs};
+use cli::{
+    AnalyzeArgs, Cli, Command, ConnectArgs, DemoArgs, HostKeyArg, KeysArgs, LinkArgs, ScreenArgs,
+    SimArgs, SnapshotArgs,
+};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use tunnelscope::alliedware::debug::Classifier;
@@ -18,6 +21,9 @@ fn main() -> ExitCode {
         Command::Sim(args) => run_sim(args),
         Command::Snapshot(args) => run_snapshot(args),
         Command::Ports => run_ports(),
+        Command::Demo(args) => run_demo(args),
+        Command::Connect(args) => run_connect(args),
+        Command::Keys(args) => run_keys(args),
     };
     match result {
         Ok(code) => code,
@@ -236,5 +242,68 @@ fn run_ports() -> anyhow::Result<ExitCode> {
     for (name, kind) in ports {
         println!("serial:{name}  {kind}");
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The keymap: the default, `vim`, or the default with a user file over it; the user's config
+/// directory's `keymap.toml` applies when no `--keymap` is given.
+fn keymap(name: Option<&str>) -> anyhow::Result<tunnelscope::tui::keymap::Keymap> {
+    use tunnelscope::tui::keymap::Keymap;
+    if let Some(n) = name {
+        return Ok(Keymap::load(n)?);
+    }
+    let mut km = Keymap::builtin();
+    let user = std::env::var_os("XDG_CONFIG_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".config")))
+        .map(|d| d.join("tunnelscope").join("keymap.toml"));
+    if let Some(p) = user.filter(|p| p.exists()) {
+        km.overlay_file(&p)?;
+    }
+    Ok(km)
+}
+
+fn screen_options(
+    a: &ScreenArgs,
+    ping: Option<String>,
+) -> anyhow::Result<tunnelscope::tui::run::Options> {
+    if !std::io::stdout().is_terminal() {
+        anyhow::bail!("the screen needs a terminal (for scripts use `tunnelscope snapshot`)");
+    }
+    Ok(tunnelscope::tui::run::Options {
+        keymap: keymap(a.keymap.as_deref())?,
+        scrollback: a.scrollback.clamp(100, 10_000_000),
+        ping_target: ping,
+    })
+}
+
+fn run_demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    use tunnelscope::sim::Scenario;
+    let scenario: Scenario = args
+        .scenario
+        .parse()
+        .map_err(|e: String| anyhow::anyhow!(e))?;
+    let opts = screen_options(&args.screen, None)?;
+    runtime()?.block_on(tunnelscope::tui::run::run(
+        tunnelscope::tui::run::Source::Demo(scenario),
+        opts,
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_connect(args: ConnectArgs) -> anyhow::Result<ExitCode> {
+    let mut cfg = session_config(&args.link)?;
+    cfg.reconnect = true;
+    let opts = screen_options(&args.screen, args.ping.clone())?;
+    runtime()?.block_on(tunnelscope::tui::run::run(
+        tunnelscope::tui::run::Source::Live(Box::new(cfg)),
+        opts,
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_keys(args: KeysArgs) -> anyhow::Result<ExitCode> {
+    let km = keymap(args.keymap.as_deref())?;
+    print!("{}", tunnelscope::tui::keymap::listing(&km));
     Ok(ExitCode::SUCCESS)
 }

@@ -95,7 +95,10 @@ fn report_names_findings_with_their_advice() {
     let o = analyze(&fixture("phase1-stalled.log"), false);
     assert_eq!(o.status.code(), Some(0));
     let text = stdout(&o);
-    assert!(text.contains("Findings: 1 error(s), 0 warning(s)"), "{text}");
+    assert!(
+        text.contains("Findings: 1 error(s), 0 warning(s)"),
+        "{text}"
+    );
     assert!(text.contains("ERROR   phase1-stalled: Phase 1 exchange 350"));
     assert!(text.contains("waiting for the peer"));
     assert!(text.contains("ping 200.200.200.1"));
@@ -116,8 +119,11 @@ fn is_str_or_null(v: &Value) -> bool {
     v.is_null() || v.is_string()
 }
 
+/// A JSON type check.
+type Check = fn(&Value) -> bool;
+
 /// `object` has every key in `keys`, each passing its type check. (Extra keys are welcome.)
-fn has_keys(object: &Value, keys: &[(&str, fn(&Value) -> bool)], what: &str) {
+fn has_keys(object: &Value, keys: &[(&str, Check)], what: &str) {
     let o = object
         .as_object()
         .unwrap_or_else(|| panic!("{what} is not an object: {object}"));
@@ -255,7 +261,11 @@ fn check_shape(v: &Value) {
         );
         let sev = f["severity"].as_str().unwrap();
         assert!(["error", "warning", "info"].contains(&sev), "{sev}");
-        assert!(f["evidence"].as_array().unwrap().iter().all(Value::is_string));
+        assert!(f["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(Value::is_string));
     }
 }
 
@@ -332,7 +342,11 @@ fn json_values_of_the_healthy_tunnel() {
     for e in events {
         let n = e["line"].as_u64().unwrap() as usize;
         let text = e["text"].as_str().unwrap();
-        assert!(lines[n - 1].contains(text), "line {n} is {:?}, not {text:?}", lines[n - 1]);
+        assert!(
+            lines[n - 1].contains(text),
+            "line {n} is {:?}, not {text:?}",
+            lines[n - 1]
+        );
     }
 }
 
@@ -382,7 +396,10 @@ fn missing_file_is_a_one_line_error() {
     let o = analyze(&missing, false);
     assert_fails_on_one_line(&o, &["no-such-capture.log", "no such file"]);
     // Checked before any output, also when a readable file comes first.
-    let o = run(&[fixture("healthy-peer1.log").as_os_str(), missing.as_os_str()]);
+    let o = run(&[
+        fixture("healthy-peer1.log").as_os_str(),
+        missing.as_os_str(),
+    ]);
     assert_fails_on_one_line(&o, &["no-such-capture.log"]);
 }
 

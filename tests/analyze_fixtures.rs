@@ -11,10 +11,11 @@
 //!   spellings (the second output, with higher counts, wins); `show log`; pager prompts in the
 //!   middle of the configuration and the counters; AlliedWare-like debug lines between
 //!   commands and inside the ISAKMP SA table. No finding at all.
-//! - `healthy-peer2.log`: Peer2, LF, `Manager Peer2>`; two-line `show isakmp sa` header,
-//!   space-aligned tables of other widths, empty `show isakmp exchange`, configuration in full
-//!   keywords with continuation lines, ISAKMP and IPsec counters, bare `--More--` prompts,
-//!   timestamped debug lines right after tables (no prompt in between). No finding.
+//! - `healthy-peer2.log`: Peer2, LF, `Manager Peer2>`; two-line `show isakmp sa` header with
+//!   a debug line between its two lines, space-aligned tables of other widths, a debug line
+//!   inside the IPsec SA table, empty `show isakmp exchange`, configuration in full keywords
+//!   with continuation lines, ISAKMP and IPsec counters, bare `--More--` prompts, timestamped
+//!   debug lines right after tables (no prompt in between). No finding.
 //! - `show-debug-ipsec.txt`: a saved `show debug ipsec` (no prompts, CR LF): show system, show
 //!   file, the configuration, buffer scan, CPU, log, exceptions, SA bundles, an empty IPsec SA
 //!   table, counter displays, ENCO, the Note's unfinished SA in a two-line header layout, the
@@ -406,18 +407,25 @@ fn healthy_peer2_mirrors_peer1() {
     let fw = &c.firewall_policies[0];
     assert_eq!(fw.rules.len(), 4);
     assert_eq!(fw.rules[0].ip.as_deref(), Some("200.200.200.1"));
-    assert_eq!(fw.rules[3].remoteip.as_deref(), Some("192.168.1.1-192.168.1.254"));
+    assert_eq!(
+        fw.rules[3].remoteip.as_deref(),
+        Some("192.168.1.1-192.168.1.254")
+    );
 
     let eth0 = s.interfaces.iter().find(|i| i.name == "eth0").unwrap();
     assert_eq!(eth0.address.as_deref(), Some("200.200.200.1"));
     assert_eq!(s.interfaces.len(), 3);
 
-    // Debug lines right after a table (no prompt between) leave the table.
+    // Debug lines between the two header lines, inside the IPsec SA table and right after
+    // a table (no prompt between) all leave their tables whole.
     let d = &a.state.debug;
-    assert_eq!(d.lines, 3);
-    assert_eq!(d.count(Phase::Info), 3);
-    let ack = event(&a, "R-U-THERE-ACK");
-    assert_eq!(ack.line, line_of(name, "R-U-THERE-ACK"));
+    assert_eq!(d.lines, 5);
+    assert_eq!(d.count(Phase::Info), 4);
+    assert_eq!(d.count(Phase::Two), 1);
+    for needle in ["R-U-THERE sent", "R-U-THERE-ACK", "with SPI 1612248718"] {
+        assert_eq!(event(&a, needle).line, line_of(name, needle), "{needle}");
+    }
+    assert_eq!(event(&a, "with SPI 1612248718").phase, Phase::Two);
 }
 
 // ---- a saved `show debug ipsec` --------------------------------------------------------------
@@ -439,7 +447,13 @@ fn show_debug_ipsec_without_prompts() {
     assert_eq!(s.exchanges.len(), 1);
     let x = &s.exchanges[0];
     assert_eq!(
-        (x.id, x.phase.as_str(), x.state.as_str(), x.peer.as_str(), x.kind.as_str()),
+        (
+            x.id,
+            x.phase.as_str(),
+            x.state.as_str(),
+            x.peer.as_str(),
+            x.kind.as_str()
+        ),
         (348, "1", "SASENT", "200.200.200.1", "MAIN")
     );
     assert_eq!(x.line, line_of(name, " 348    1"));
@@ -457,13 +471,15 @@ fn show_debug_ipsec_without_prompts() {
     // Counter displays one after another, kept by section.
     let policy = "counters: IPSEC SA Counters";
     assert_eq!(
-        counter(&a, policy, "Outbound Packet Processing Counters", "outBundleNotFound"),
+        counter(
+            &a,
+            policy,
+            "Outbound Packet Processing Counters",
+            "outBundleNotFound"
+        ),
         5
     );
-    assert_eq!(
-        counter(&a, policy, "IPSEC General Counters", "inBadSpi"),
-        0
-    );
+    assert_eq!(counter(&a, policy, "IPSEC General Counters", "inBadSpi"), 0);
     assert_eq!(
         counter(
             &a,
@@ -474,7 +490,12 @@ fn show_debug_ipsec_without_prompts() {
         3
     );
     assert_eq!(
-        counter(&a, "counters: ENCO Counters", "ENCO Counters", "decryptDone"),
+        counter(
+            &a,
+            "counters: ENCO Counters",
+            "ENCO Counters",
+            "decryptDone"
+        ),
         0
     );
 
@@ -503,6 +524,35 @@ fn show_debug_ipsec_without_prompts() {
         BTreeSet::from(["phase1-not-established", "phase1-stalled"])
     );
     assert_eq!(a.state.debug.failures, 0);
+}
+
+#[test]
+fn show_debug_ipsec_typed_at_a_prompt_reads_like_the_saved_file() {
+    // The same output as a terminal log records it: the command on the (blank) first line,
+    // a prompt after it. Line numbers stay the same, and so must every table.
+    let saved = std::fs::read(path("show-debug-ipsec.txt")).unwrap();
+    let mut typed = b"Manager Peer1> show debug ipsec".to_vec();
+    typed.extend_from_slice(&saved);
+    typed.extend_from_slice(b"Manager Peer1> ");
+    let a = analyze_bytes(&saved, Classifier::builtin(), OPTS);
+    let b = analyze_bytes(&typed, Classifier::builtin(), OPTS);
+    let (sa, sb) = (&a.state.snapshot, &b.state.snapshot);
+    assert_eq!(sa.ike_sas, sb.ike_sas);
+    assert_eq!(sa.exchanges, sb.exchanges);
+    assert_eq!(sa.ipsec_sas, sb.ipsec_sas);
+    assert_eq!(sa.counters, sb.counters);
+    assert_eq!(sa.config, sb.config);
+    assert_eq!(sa.log, sb.log);
+    assert_eq!(sa.details, sb.details);
+    assert_eq!(a.findings, b.findings);
+    // What no parser reads stays with the command instead of becoming debug lines.
+    assert_eq!(b.state.debug.lines, 0);
+    assert_eq!(sb.raw.len(), 1);
+    assert_eq!(sb.raw[0].command, "show debug ipsec");
+    assert!(sb.raw[0]
+        .lines
+        .iter()
+        .any(|l| l.contains("Router System Status")));
 }
 
 // ---- one capture per finding ------------------------------------------------------------------
@@ -605,7 +655,10 @@ fn isakmp_sa_accumulation() {
     );
     // The Note's Peer2 row, tabs and all.
     let ip = &a.state.snapshot.ipsec_sas[0];
-    assert_eq!((ip.sa_id, ip.out_spi, ip.in_spi), (3, Some(992_095_719), Some(1_612_248_718)));
+    assert_eq!(
+        (ip.sa_id, ip.out_spi, ip.in_spi),
+        (3, Some(992_095_719), Some(1_612_248_718))
+    );
 }
 
 #[test]
@@ -687,7 +740,10 @@ fn local_address_set() {
     assert_eq!(local.name, "LOCAL");
     assert_eq!(local.address.as_deref(), Some("10.1.1.1"));
     assert_eq!(local.mask.as_deref(), Some("255.255.255.255"));
-    assert_eq!(a.state.snapshot.config.ip_local.as_deref(), Some("10.1.1.1"));
+    assert_eq!(
+        a.state.snapshot.config.ip_local.as_deref(),
+        Some("10.1.1.1")
+    );
     let f = finding(&a, "local-address-set");
     let row = line_of(name, "LOCAL ");
     assert_eq!(
@@ -732,9 +788,9 @@ fn same_subnet() {
     let a = expect("same-subnet.log", &[("same-subnet", Severity::Error)]);
     let p = &a.state.snapshot.config.ipsec_policies[0];
     assert_eq!(p.raddress.as_deref(), Some("192.168.1.100-192.168.1.150"));
-    assert!(finding(&a, "same-subnet")
-        .summary
-        .contains("192.168.1.0-192.168.1.255 overlap remote addresses 192.168.1.100-192.168.1.150"));
+    assert!(finding(&a, "same-subnet").summary.contains(
+        "192.168.1.0-192.168.1.255 overlap remote addresses 192.168.1.100-192.168.1.150"
+    ));
 }
 
 #[test]
@@ -767,11 +823,7 @@ fn proposal_rejected() {
         &[("proposal-rejected", Severity::Error)],
     );
     // racoon's line names no phase; pluto's says IPsec SA: one finding for each.
-    let summaries: Vec<&str> = a
-        .findings
-        .iter()
-        .map(|f| f.summary.as_str())
-        .collect();
+    let summaries: Vec<&str> = a.findings.iter().map(|f| f.summary.as_str()).collect();
     assert_eq!(
         summaries,
         [
@@ -779,10 +831,16 @@ fn proposal_rejected() {
             "A phase 2 proposal was rejected (1 debug line)"
         ]
     );
-    assert_eq!(event(&a, "begin Identity Protection mode").phase, Phase::One);
+    assert_eq!(
+        event(&a, "begin Identity Protection mode").phase,
+        Phase::One
+    );
     assert_eq!(event(&a, "phase1 negotiation failed").phase, Phase::One);
     assert!(event(&a, "no suitable proposal found").failure);
-    assert_eq!(event(&a, "no acceptable Proposal in IPsec SA").phase, Phase::Two);
+    assert_eq!(
+        event(&a, "no acceptable Proposal in IPsec SA").phase,
+        Phase::Two
+    );
     assert_eq!(a.state.debug.failures, 4);
 }
 
@@ -806,8 +864,14 @@ fn bad_spi() {
     // The counter after the debug line that interrupted the display is still in its section.
     assert_eq!(counter(&a, cmd, inb, "inSaNotValid"), 0);
     let general = "show isakmp counters=general";
-    assert_eq!(counter(&a, general, "ISAKMP General Counters", "badSpiRequests"), 4);
-    assert_eq!(counter(&a, general, "ISAKMP General Counters", "badSpiInAggrMode"), 0);
+    assert_eq!(
+        counter(&a, general, "ISAKMP General Counters", "badSpiRequests"),
+        4
+    );
+    assert_eq!(
+        counter(&a, general, "ISAKMP General Counters", "badSpiInAggrMode"),
+        0
+    );
     let e = event(&a, "unknown SPI 3735928559");
     assert_eq!(e.line, line_of(name, "unknown SPI 3735928559"));
     assert!(e.failure);
@@ -887,8 +951,7 @@ fn fixtures_leave_nothing_unparsed() {
                 .filter(|l| !l.is_empty())
                 .collect();
             assert!(
-                raw.command.contains("debug")
-                    && text.iter().all(|l| l.starts_with("Info (")),
+                raw.command.contains("debug") && text.iter().all(|l| l.starts_with("Info (")),
                 "{name}: {raw:?}"
             );
         }
@@ -907,11 +970,36 @@ fn later_files_replace_earlier_tables() {
     assert_eq!(a.state.snapshot.interfaces.len(), 3);
     // `show config dynamic=isakmp` replaced only the ISAKMP part of Peer1's configuration.
     assert_eq!(a.state.snapshot.config.ipsec_policies.len(), 2);
-    assert_eq!(
-        codes(&a),
-        BTreeSet::from(["phase1-not-established"])
-    );
+    assert_eq!(codes(&a), BTreeSet::from(["phase1-not-established"]));
     assert_eq!(a.files.len(), 2);
+}
+
+#[test]
+fn evidence_from_several_files_names_the_file() {
+    let a = read_all(&["bad-spi.log", "proposal-rejected.log"]);
+    assert_eq!(codes(&a), BTreeSet::from(["bad-spi", "proposal-rejected"]));
+    // Both files have a failure on line 9: each is quoted with its file.
+    let spi = path("bad-spi.log").display().to_string();
+    let prop = path("proposal-rejected.log").display().to_string();
+    let ev = &finding(&a, "bad-spi").evidence;
+    assert!(
+        ev.iter()
+            .any(|e| e.starts_with(&format!("debug line 9 of {spi}: "))),
+        "{ev:?}"
+    );
+    let phase2 = a
+        .findings
+        .iter()
+        .find(|f| f.summary.starts_with("A phase 2 proposal"))
+        .unwrap();
+    assert_eq!(
+        phase2.evidence,
+        [format!(
+            "debug line 9 of {prop}: \"wiz\" #2: no acceptable Proposal in IPsec SA"
+        )]
+    );
+    let text = tunnelscope::analyze::report::render(&a);
+    assert!(text.contains(&format!("{prop}:9  [2]")), "{text}");
 }
 
 // ---- garbage ------------------------------------------------------------------------------------
@@ -959,7 +1047,12 @@ fn garbage_never_panics() {
     let long = vec![b'x'; 10 << 20];
     let a = analyze_bytes(&long, classifier, OPTS);
     assert!(a.state.debug.lines >= 10 * 16, "{}", a.state.debug.lines);
-    assert!(a.state.debug.events.iter().all(|e| e.text.len() <= 64 * 1024));
+    assert!(a
+        .state
+        .debug
+        .events
+        .iter()
+        .all(|e| e.text.len() <= 64 * 1024));
 }
 
 #[test]

@@ -37,7 +37,10 @@ fn assert_healthy_peer1(v: &serde_json::Value, stderr: &str) {
     assert_eq!(v["ipsec_sas"][0]["out_spi"], 1612248718u64);
     assert_eq!(v["ipsec_sas"][0]["in_spi"], 992095719u64);
     let counters = v["counters"].as_array().expect("counters");
-    assert!(counters.iter().any(|c| c["name"] == "outProcessDone"), "{counters:?}");
+    assert!(
+        counters.iter().any(|c| c["name"] == "outProcessDone"),
+        "{counters:?}"
+    );
     assert_eq!(v["system_name"], "Peer1");
     let codes: Vec<&str> = v["findings"]
         .as_array()
@@ -46,7 +49,10 @@ fn assert_healthy_peer1(v: &serde_json::Value, stderr: &str) {
         .filter(|f| f["severity"] != "info")
         .filter_map(|f| f["code"].as_str())
         .collect();
-    assert!(codes.is_empty(), "a healthy router has no findings: {codes:?}");
+    assert!(
+        codes.is_empty(),
+        "a healthy router has no findings: {codes:?}"
+    );
 }
 
 #[test]
@@ -65,7 +71,10 @@ fn snapshot_through_a_pty_at_9600_baud() {
     let (code, v, err) = snapshot_json(&[&target, "--user", "secoff", "--timeout", "60"], "secoff");
     assert_eq!(code, 0, "{err}");
     assert_healthy_peer1(&v, &err);
-    eprintln!("snapshot over 9600 baud took {:.1} s", t.elapsed().as_secs_f64());
+    eprintln!(
+        "snapshot over 9600 baud took {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
     // The pty reads wait on the blocking pool; do not wait for them.
     rt.shutdown_background();
 }
@@ -119,7 +128,10 @@ fn snapshot_through_openssh() {
     assert_eq!(code, 0, "{err}\n{}", server.log());
     assert_healthy_peer1(&v, &err);
     // The key was learnt; a strict second run accepts it.
-    let (code, _, err) = snapshot_json(&[&target, "--host-key", "strict", "--known-hosts", &khs], &server.password);
+    let (code, _, err) = snapshot_json(
+        &[&target, "--host-key", "strict", "--known-hosts", &khs],
+        &server.password,
+    );
     assert_eq!(code, 0, "{err}");
     // A wrong password is a clear error, and the password is never printed.
     let (code, _, err) = snapshot_json(&[&target, "--known-hosts", &khs], "wrong-one");
@@ -129,7 +141,13 @@ fn snapshot_through_openssh() {
     // An unknown key with strict checking is refused with its fingerprint.
     let other = server.dir.join("empty_known_hosts");
     let (code, _, err) = snapshot_json(
-        &[&target, "--host-key", "strict", "--known-hosts", &other.to_string_lossy()],
+        &[
+            &target,
+            "--host-key",
+            "strict",
+            "--known-hosts",
+            &other.to_string_lossy(),
+        ],
         &server.password,
     );
     assert_eq!(code, 2);
@@ -140,7 +158,13 @@ fn snapshot_through_openssh() {
     let line = sshd::key_line(&fake.with_extension("pub"));
     std::fs::write(&changed, format!("{} {line}\n", server.known_hosts_name())).unwrap();
     let (code, _, err) = snapshot_json(
-        &[&target, "--host-key", "accept-new", "--known-hosts", &changed.to_string_lossy()],
+        &[
+            &target,
+            "--host-key",
+            "accept-new",
+            "--known-hosts",
+            &changed.to_string_lossy(),
+        ],
         &server.password,
     );
     assert_eq!(code, 2, "{err}");
@@ -150,14 +174,22 @@ fn snapshot_through_openssh() {
 #[test]
 fn snapshot_through_telnet() {
     let mut child = Command::new(BIN)
-        .args(["sim", "--scenario", "phase2-mismatch", "--telnet", "127.0.0.1:0"])
+        .args([
+            "sim",
+            "--scenario",
+            "phase2-mismatch",
+            "--telnet",
+            "127.0.0.1:0",
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stderr.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     let addr = line.rsplit("telnet://").next().unwrap().trim().to_string();
     std::thread::sleep(Duration::from_millis(1200));
     let (code, v, err) = snapshot_json(&[&format!("telnet://secoff@{addr}")], "secoff");
@@ -166,7 +198,12 @@ fn snapshot_through_telnet() {
     assert_eq!(code, 0, "{err}");
     assert!(v["isakmp_sas"][0]["established"] == true, "{v}");
     assert!(v["ipsec_sas"].as_array().unwrap().is_empty());
-    let codes: Vec<&str> = v["findings"].as_array().unwrap().iter().filter_map(|f| f["code"].as_str()).collect();
+    let codes: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["code"].as_str())
+        .collect();
     assert!(codes.contains(&"phase2-missing"), "{codes:?}");
 }
 
@@ -180,7 +217,10 @@ fn missing_serial_device_is_a_clear_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("does not exist") && err.contains("tunnelscope ports"), "{err}");
+    assert!(
+        err.contains("does not exist") && err.contains("tunnelscope ports"),
+        "{err}"
+    );
 }
 
 /// Wait for a logged-in status (`what == "login"`) or a mark containing `what`.
@@ -250,7 +290,10 @@ fn serial_device_gone_and_back_reconnects() {
         let (_p2, _task2) = up(&net);
         assert!(wait_for(&mut ev, "link back").await, "reconnects");
         assert!(wait_for(&mut ev, "login").await, "logs in again");
-        eprintln!("reconnected and logged in {:.1} s after the device came back", t.elapsed().as_secs_f64());
+        eprintln!(
+            "reconnected and logged in {:.1} s after the device came back",
+            t.elapsed().as_secs_f64()
+        );
         let _ = req.send(Request::Quit).await;
         let _ = std::fs::remove_dir_all(&dir);
     });

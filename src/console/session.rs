@@ -679,6 +679,9 @@ impl<'c> Driver<'c> {
         };
         let Some(cmd) = cmd else { return Ok(()) };
         self.idle = false;
+        if let Some(p) = self.transcript.last_prompt.clone() {
+            self.transcript.expect_echo(&cmd.text, p);
+        }
         let line = format!("{}\r", cmd.text);
         self.in_flight = Some(InFlight {
             cmd,

@@ -64,6 +64,9 @@ pub struct Transcript<'c> {
     title: Option<SourceLine>,
     pub system_name: Option<String>,
     pub last_prompt: Option<PromptMatch>,
+    /// A command just sent at a prompt whose line already ended (debug output followed it):
+    /// its echo arrives on a line of its own, without the prompt.
+    expect: Option<(String, PromptMatch)>,
 }
 
 impl<'c> Transcript<'c> {
@@ -75,6 +78,7 @@ impl<'c> Transcript<'c> {
             title: None,
             system_name: None,
             last_prompt: None,
+            expect: None,
         }
     }
 
@@ -99,6 +103,12 @@ impl<'c> Transcript<'c> {
     /// End of input: close what is open (it may be cut short).
     pub fn finish(&mut self, out: &mut Vec<Item>) {
         self.close(out, true);
+    }
+
+    /// The session sent `command` at `prompt`: if its echo comes on a line without the
+    /// prompt, it still starts the command's block.
+    pub fn expect_echo(&mut self, command: &str, prompt: PromptMatch) {
+        self.expect = Some((command.trim().to_string(), prompt));
     }
 
     /// The command whose output is being read, if any.
@@ -176,6 +186,7 @@ impl<'c> Transcript<'c> {
                     self.learn(&p);
                     out.push(Item::Prompt(p, l.number));
                 } else if commands::looks_like_command(&p.rest) {
+                    self.expect = None;
                     self.close(out, false);
                     self.learn(&p);
                     let command = commands::recognise(&p.rest);
@@ -219,6 +230,27 @@ impl<'c> Transcript<'c> {
     }
 
     fn text(&mut self, l: SourceLine, out: &mut Vec<Item>) {
+        if let Some((cmd, _)) = &self.expect {
+            if l.text.trim() == cmd {
+                if let Some((cmd, mut p)) = self.expect.take() {
+                    self.close(out, false);
+                    p.rest = cmd.clone();
+                    let command = commands::recognise(&cmd);
+                    self.current = Some(Open {
+                        block: Block {
+                            prompt: Some(p),
+                            command,
+                            lines: Vec::new(),
+                            start_line: l.number,
+                            dropped: 0,
+                            truncated: false,
+                        },
+                        implicit: false,
+                    });
+                }
+                return;
+            }
+        }
         let Some(cur) = self.current.as_mut() else {
             self.outside(l, out);
             return;

@@ -4,10 +4,12 @@
 
 mod config;
 mod debug;
+mod deltas;
 mod snapshot;
 mod source;
 
 pub use config::*;
 pub use debug::*;
+pub use deltas::*;
 pub use snapshot::*;
 pub use source::*;

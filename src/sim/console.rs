@@ -340,12 +340,26 @@ impl Console {
             }
             return;
         }
+        if lines.is_empty() {
+            return;
+        }
+        // With the prompt already on the screen, the debug lines go below it and the prompt
+        // (with what was typed so far) is drawn again, as routers refresh the command line.
+        let at_prompt =
+            self.out.is_empty() && matches!(self.mode, Mode::Shell) && self.level_known();
         let at = if self.sent_of_front > 0 { 1 } else { 0 }.min(self.out.len());
+        let n = lines.len();
         for (i, l) in lines.into_iter().enumerate() {
             let mut v = b"\r\n".to_vec();
             v.extend_from_slice(l.as_bytes());
-            v.extend_from_slice(b"\r\n");
+            if !(at_prompt && i + 1 == n) {
+                v.extend_from_slice(b"\r\n");
+            }
             self.out.insert(at + i, v);
+        }
+        if at_prompt {
+            let redraw = format!("\r\n{}{}", self.prompt_text(), self.line);
+            self.out.push_back(redraw.into_bytes());
         }
     }
 

@@ -1,0 +1,775 @@
+//! The screen's state and what keys do to it. Pure: no terminal, no I/O. Requests for the
+//! routers are queued in `outbox` for the run loop to send; the panes render from this state.
+
+use super::debuglog::Entry;
+use super::input;
+use super::keymap::{Command, Context, Key, KeySequencer, Keymap, Step};
+use super::router::RouterView;
+use crate::console::session::{counters_command, Request};
+use crate::model::{CounterView, Phase, PingTally};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Tables,
+    Debug,
+    Counters,
+    Doctor,
+    Console,
+}
+
+impl Pane {
+    pub const ORDER: [Pane; 5] = [
+        Pane::Tables,
+        Pane::Debug,
+        Pane::Counters,
+        Pane::Doctor,
+        Pane::Console,
+    ];
+
+    pub fn context(self) -> Context {
+        match self {
+            Pane::Tables => Context::Tables,
+            Pane::Debug => Context::Debug,
+            Pane::Counters => Context::Counters,
+            Pane::Doctor => Context::Doctor,
+            Pane::Console => Context::Console,
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Tables => "SAs and exchanges",
+            Pane::Debug => "Debug stream",
+            Pane::Counters => "Counters",
+            Pane::Doctor => "Doctor",
+            Pane::Console => "Console",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlay {
+    None,
+    Help,
+    /// The How To Note's reset, listed before it is sent.
+    ConfirmReset,
+    /// Quit while debug is on.
+    ConfirmQuit,
+    Detail {
+        title: String,
+        lines: Vec<String>,
+    },
+    Scenarios {
+        selected: usize,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    None,
+    Command(String),
+    Search(String),
+    /// Keys go to the router as typed.
+    Passthrough,
+}
+
+/// The reset, in the How To Note's order.
+pub const RESET: [&str; 4] = [
+    "disable ipsec",
+    "disable isakmp",
+    "enable isakmp",
+    "enable ipsec",
+];
+
+/// The show commands the command line completes.
+pub const KNOWN: &[&str] = &[
+    "show isakmp sa",
+    "show isakmp exchange",
+    "show isakmp counters",
+    "show isakmp policy",
+    "show ipsec sa",
+    "show ipsec policy",
+    "show ipsec counters",
+    "show ipsec sa counters",
+    "show ip interface",
+    "show config dynamic",
+    "show config dynamic=isakmp",
+    "show config dynamic=ipsec",
+    "show config dynamic=firewall",
+    "show log module=isakmp",
+    "show log module=ipsec",
+    "show debug ipsec",
+    "show enco key",
+    "show system",
+];
+
+/// Where a ping runs from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PingFrom {
+    /// This machine's `ping`.
+    Local,
+    /// The simulated PC on the router's LAN (demo).
+    SimLan,
+}
+
+/// A ping across the tunnel, as the counters pane shows it.
+#[derive(Debug, Clone, Default)]
+pub struct PingState {
+    pub target: String,
+    pub running: bool,
+    pub sent: u64,
+    pub replied: u64,
+    pub times_ms: Vec<f64>,
+    pub started: Option<Duration>,
+    pub ended: Option<Duration>,
+    pub error: Option<String>,
+}
+
+impl PingState {
+    pub fn tally(&self) -> PingTally {
+        PingTally {
+            sent: self.sent,
+            replied: self.replied,
+            running: self.running,
+            started_at: self.started,
+            ended_at: self.ended,
+            from_router: false,
+        }
+    }
+}
+
+pub struct DebugView {
+    pub follow: bool,
+    /// The selected line (index into the log), when frozen or searching.
+    pub selected: Option<usize>,
+    pub search: String,
+    pub filter: Option<Phase>,
+}
+
+pub struct App {
+    pub routers: Vec<RouterView>,
+    pub current: usize,
+    pub focus: Pane,
+    pub zoom: bool,
+    pub overlay: Overlay,
+    pub input: Input,
+    pub debug: DebugView,
+    /// Which table (0 ISAKMP SAs, 1 exchanges, 2 IPsec SAs), its selected row and sort column.
+    pub table: usize,
+    pub table_row: usize,
+    pub sort: usize,
+    pub doctor_row: usize,
+    pub console_scroll: usize,
+    pub history: Vec<String>,
+    history_pos: Option<usize>,
+    pub keymap: Keymap,
+    pub sequencer: KeySequencer,
+    pub quit: bool,
+    pub outbox: Vec<(usize, Request)>,
+    /// Per router: the policy whose counters are shown, and their view.
+    pub policy: Vec<Option<String>>,
+    pub counters: Vec<CounterView>,
+    pub ping: Vec<PingState>,
+    pub ping_from: PingFrom,
+    /// Ping start/stop asked for (the run loop starts or stops the pinger).
+    pub ping_request: Option<(usize, bool)>,
+    /// Demo: the scenario on screen, and one chosen to switch to.
+    pub scenario: Option<String>,
+    pub scenarios: Vec<(String, String)>,
+    pub switch_to: Option<String>,
+    pub message: Option<(String, Instant)>,
+    pub started: Instant,
+    pub capture: Option<String>,
+}
+
+impl App {
+    pub fn new(routers: Vec<RouterView>, keymap: Keymap) -> Self {
+        let n = routers.len();
+        App {
+            routers,
+            current: 0,
+            focus: Pane::Debug,
+            zoom: false,
+            overlay: Overlay::None,
+            input: Input::None,
+            debug: DebugView {
+                follow: true,
+                selected: None,
+                search: String::new(),
+                filter: None,
+            },
+            table: 0,
+            table_row: 0,
+            sort: 0,
+            doctor_row: 0,
+            console_scroll: 0,
+            history: Vec::new(),
+            history_pos: None,
+            keymap,
+            sequencer: KeySequencer::default(),
+            quit: false,
+            outbox: Vec::new(),
+            policy: vec![None; n],
+            counters: (0..n).map(|_| CounterView::new()).collect(),
+            ping: vec![PingState::default(); n],
+            ping_from: PingFrom::Local,
+            ping_request: None,
+            scenario: None,
+            scenarios: Vec::new(),
+            switch_to: None,
+            message: None,
+            started: Instant::now(),
+            capture: None,
+        }
+    }
+
+    /// The keymap context for keys now: the console context means "typing a line", so the
+    /// console pane with no line open takes the global keys.
+    pub fn key_context(&self) -> Context {
+        match self.focus {
+            Pane::Console => Context::Global,
+            p => p.context(),
+        }
+    }
+
+    pub fn router(&self) -> &RouterView {
+        &self.routers[self.current.min(self.routers.len() - 1)]
+    }
+
+    fn send(&mut self, r: Request) {
+        self.outbox.push((self.current, r));
+    }
+
+    fn say(&mut self, msg: impl Into<String>) {
+        self.message = Some((msg.into(), Instant::now()));
+    }
+
+    pub fn clock(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// The counters to show: the chosen policy, or the first with `action=ipsec`.
+    pub fn chosen_policy(&self, idx: usize) -> Option<String> {
+        if let Some(p) = self.policy.get(idx).cloned().flatten() {
+            return Some(p);
+        }
+        self.routers.get(idx).and_then(|r| {
+            r.state
+                .snapshot
+                .config
+                .ipsec_policies
+                .iter()
+                .find(|p| p.is_ipsec())
+                .map(|p| p.name.clone())
+                .or_else(|| r.state.snapshot.ipsec_sas.first().map(|s| s.policy.clone()))
+        })
+    }
+
+    /// After a router's state changed: feed the counter view with the chosen policy's counters.
+    pub fn refresh_counters(&mut self, idx: usize) {
+        let Some(policy) = self.chosen_policy(idx) else {
+            return;
+        };
+        let cmd = counters_command(&policy);
+        let canonical = crate::alliedware::commands::recognise(&cmd).canonical;
+        let readings: Vec<_> = self.routers[idx]
+            .state
+            .snapshot
+            .counters
+            .iter()
+            .filter(|c| c.command == canonical)
+            .cloned()
+            .collect();
+        if readings.is_empty() {
+            return;
+        }
+        let at = self.clock();
+        let view = &mut self.counters[idx];
+        if view.last_at().is_none()
+            || view
+                .rows()
+                .iter()
+                .zip(readings.iter())
+                .any(|(r, c)| r.value != c.value)
+            || view.rows().len() != readings.len()
+        {
+            let _ = view.update(at, &readings);
+        }
+    }
+
+    /// A key from the terminal.
+    pub fn on_key(&mut self, key: Key) {
+        match self.input.clone() {
+            Input::Passthrough => return self.passthrough_key(key),
+            Input::Command(_) | Input::Search(_) => return self.line_key(key),
+            Input::None => {}
+        }
+        if self.overlay != Overlay::None {
+            return self.overlay_key(key);
+        }
+        let keymap = self.keymap.clone();
+        if let Step::Run(cmd) = self.sequencer.feed(&keymap, self.key_context(), key) {
+            self.on_command(cmd);
+        }
+    }
+
+    fn passthrough_key(&mut self, key: Key) {
+        if self.keymap.resolve(Context::Global, key) == Some(Command::Passthrough) {
+            self.input = Input::None;
+            self.say("passthrough off");
+            return;
+        }
+        if let Some(bytes) = input::to_bytes(key) {
+            self.send(Request::Raw(bytes));
+        }
+    }
+
+    fn line_key(&mut self, key: Key) {
+        let mut text = match &self.input {
+            Input::Command(t) | Input::Search(t) => t.clone(),
+            _ => return,
+        };
+        let searching = matches!(self.input, Input::Search(_));
+        match self.keymap.resolve(Context::Console, key) {
+            Some(Command::Confirm) => {
+                self.input = Input::None;
+                if searching {
+                    self.debug.search = text;
+                    self.search(true);
+                } else {
+                    self.run_line(text);
+                }
+                return;
+            }
+            Some(Command::Cancel) => {
+                self.input = Input::None;
+                return;
+            }
+            Some(Command::HistoryPrev) if !searching && !self.history.is_empty() => {
+                let pos = self
+                    .history_pos
+                    .map(|p| p.saturating_sub(1))
+                    .unwrap_or(self.history.len() - 1);
+                self.history_pos = Some(pos);
+                text = self.history[pos].clone();
+            }
+            Some(Command::HistoryNext) if !searching => {
+                if let Some(p) = self.history_pos {
+                    if p + 1 < self.history.len() {
+                        self.history_pos = Some(p + 1);
+                        text = self.history[p + 1].clone();
+                    } else {
+                        self.history_pos = None;
+                        text.clear();
+                    }
+                }
+            }
+            Some(Command::Complete) if !searching => {
+                let low = text.to_ascii_lowercase();
+                let hits: Vec<&&str> = KNOWN.iter().filter(|k| k.starts_with(&low)).collect();
+                match hits.as_slice() {
+                    [one] => text = (**one).to_string(),
+                    [] => {}
+                    many => {
+                        // The longest common prefix, and the choices as a hint.
+                        let first = many[0];
+                        let common = many.iter().fold(first.len(), |n, k| {
+                            first
+                                .bytes()
+                                .zip(k.bytes())
+                                .take(n)
+                                .take_while(|(a, b)| a == b)
+                                .count()
+                        });
+                        text = first[..common].to_string();
+                        let list: Vec<&str> = many.iter().map(|s| **s).collect();
+                        self.say(list.join("  "));
+                    }
+                }
+            }
+            _ => {
+                if input::is_backspace(key) {
+                    text.pop();
+                } else if let Some(c) = input::typed_char(key) {
+                    if text.len() < 512 {
+                        text.push(c);
+                    }
+                }
+            }
+        }
+        self.input = if searching {
+            Input::Search(text)
+        } else {
+            Input::Command(text)
+        };
+    }
+
+    fn run_line(&mut self, text: String) {
+        let t = text.trim().to_string();
+        if t.is_empty() {
+            return;
+        }
+        if self.history.last() != Some(&t) {
+            self.history.push(t.clone());
+            if self.history.len() > 500 {
+                self.history.remove(0);
+            }
+        }
+        self.history_pos = None;
+        let cur = self.current;
+        self.routers[cur].user_command(&t);
+        self.send(Request::Command(t));
+        self.focus = Pane::Console;
+    }
+
+    fn overlay_key(&mut self, key: Key) {
+        let cmd = self.keymap.resolve(Context::Global, key);
+        let yes = input::typed_char(key).is_some_and(|c| c == 'y' || c == 'Y');
+        let no = input::typed_char(key).is_some_and(|c| c == 'n' || c == 'N');
+        match self.overlay.clone() {
+            Overlay::Help | Overlay::Detail { .. } => {
+                if matches!(
+                    cmd,
+                    Some(Command::Cancel | Command::Help | Command::Quit | Command::Confirm)
+                ) {
+                    self.overlay = Overlay::None;
+                }
+            }
+            Overlay::ConfirmReset => {
+                if cmd == Some(Command::Confirm) || yes {
+                    for c in RESET {
+                        self.send(Request::Command(c.to_string()));
+                    }
+                    let cur = self.current;
+                    self.routers[cur].user_command(
+                        "reset: disable ipsec, disable isakmp, enable isakmp, enable ipsec",
+                    );
+                    self.say("ISAKMP and IPsec reset sent");
+                    self.overlay = Overlay::None;
+                } else if cmd == Some(Command::Cancel) || no {
+                    self.overlay = Overlay::None;
+                }
+            }
+            Overlay::ConfirmQuit => {
+                if cmd == Some(Command::Confirm) || yes || cmd == Some(Command::Quit) {
+                    self.quit = true;
+                } else if cmd == Some(Command::Cancel) || no {
+                    self.overlay = Overlay::None;
+                }
+            }
+            Overlay::Scenarios { selected } => {
+                let n = self.scenarios.len().max(1);
+                match cmd {
+                    Some(Command::MoveDown) => {
+                        self.overlay = Overlay::Scenarios {
+                            selected: (selected + 1) % n,
+                        }
+                    }
+                    Some(Command::MoveUp) => {
+                        self.overlay = Overlay::Scenarios {
+                            selected: (selected + n - 1) % n,
+                        }
+                    }
+                    Some(Command::Confirm) => {
+                        self.switch_to = self.scenarios.get(selected).map(|s| s.0.clone());
+                        self.overlay = Overlay::None;
+                    }
+                    Some(Command::Cancel) | Some(Command::Scenario) => self.overlay = Overlay::None,
+                    _ => {}
+                }
+            }
+            Overlay::None => {}
+        }
+    }
+
+    /// What a command does.
+    pub fn on_command(&mut self, cmd: Command) {
+        match cmd {
+            Command::Quit => {
+                if self
+                    .routers
+                    .iter()
+                    .any(|r| r.status.as_ref().is_some_and(|s| s.debug_on))
+                {
+                    self.overlay = Overlay::ConfirmQuit;
+                } else {
+                    self.quit = true;
+                }
+            }
+            Command::Help => self.overlay = Overlay::Help,
+            Command::FocusNext | Command::FocusPrev => {
+                let i = Pane::ORDER
+                    .iter()
+                    .position(|p| *p == self.focus)
+                    .unwrap_or(0);
+                let n = Pane::ORDER.len();
+                let j = if cmd == Command::FocusNext {
+                    (i + 1) % n
+                } else {
+                    (i + n - 1) % n
+                };
+                self.focus = Pane::ORDER[j];
+            }
+            Command::Zoom => self.zoom = !self.zoom,
+            Command::CommandLine => {
+                self.input = Input::Command(String::new());
+                self.history_pos = None;
+            }
+            Command::DebugToggle => {
+                let on = self.router().status.as_ref().is_some_and(|s| s.debug_on);
+                self.send(Request::Debug(!on));
+                self.say(if on {
+                    "turning debug off"
+                } else {
+                    "turning debug on (enable isakmp debug=all)"
+                });
+            }
+            Command::PollNow => {
+                self.send(Request::PollNow);
+                self.say("polling now");
+            }
+            Command::Reset => self.overlay = Overlay::ConfirmReset,
+            Command::Baseline => {
+                let at = self.clock();
+                self.counters[self.current].set_baseline(at);
+                self.say("baseline set: deltas count from now");
+            }
+            Command::PingToggle => {
+                let running = self.ping[self.current].running;
+                self.ping_request = Some((self.current, !running));
+            }
+            Command::Scenario => {
+                if !self.scenarios.is_empty() {
+                    let sel = self
+                        .scenario
+                        .as_ref()
+                        .and_then(|s| self.scenarios.iter().position(|x| &x.0 == s))
+                        .unwrap_or(0);
+                    self.overlay = Overlay::Scenarios { selected: sel };
+                } else {
+                    self.say("scenarios are for the demo");
+                }
+            }
+            Command::Passthrough => {
+                self.input = Input::Passthrough;
+                self.focus = Pane::Console;
+                self.say(
+                    "passthrough: keys go to the router; press the passthrough key again to leave",
+                );
+            }
+            Command::Search => {
+                self.input = Input::Search(String::new());
+                self.focus = Pane::Debug;
+            }
+            Command::SearchNext => self.search(true),
+            Command::SearchPrev => self.search(false),
+            Command::FollowToggle => {
+                self.debug.follow = !self.debug.follow;
+                if !self.debug.follow {
+                    let vis = self.router().debug.visible(self.debug.filter);
+                    self.debug.selected = vis.last().copied();
+                }
+                self.say(if self.debug.follow {
+                    "following new lines"
+                } else {
+                    "frozen: lines keep arriving below"
+                });
+            }
+            Command::FilterPhase => {
+                self.debug.filter = match self.debug.filter {
+                    None => Some(Phase::One),
+                    Some(Phase::One) => Some(Phase::OneAndHalf),
+                    Some(Phase::OneAndHalf) => Some(Phase::Two),
+                    Some(Phase::Two) => Some(Phase::Info),
+                    _ => None,
+                };
+            }
+            Command::TableNext => {
+                self.table = (self.table + 1) % 3;
+                self.table_row = 0;
+            }
+            Command::TablePrev => {
+                self.table = (self.table + 2) % 3;
+                self.table_row = 0;
+            }
+            Command::SortNext => self.sort = (self.sort + 1) % 4,
+            Command::PolicyNext | Command::PolicyPrev => {
+                self.cycle_policy(cmd == Command::PolicyNext)
+            }
+            Command::MoveUp
+            | Command::MoveDown
+            | Command::PageUp
+            | Command::PageDown
+            | Command::GoTop
+            | Command::GoBottom => self.move_selection(cmd),
+            Command::OpenDetail => self.open_detail(),
+            Command::Cancel => {
+                self.zoom = false;
+                self.debug.search.clear();
+            }
+            Command::Confirm | Command::HistoryPrev | Command::HistoryNext | Command::Complete => {}
+        }
+    }
+
+    fn cycle_policy(&mut self, forward: bool) {
+        let idx = self.current;
+        let names: Vec<String> = self.routers[idx]
+            .state
+            .snapshot
+            .config
+            .ipsec_policies
+            .iter()
+            .filter(|p| p.is_ipsec())
+            .map(|p| p.name.clone())
+            .collect();
+        if names.is_empty() {
+            return;
+        }
+        let cur = self.chosen_policy(idx);
+        let i = cur
+            .and_then(|c| names.iter().position(|n| *n == c))
+            .unwrap_or(0);
+        let n = names.len();
+        let j = if forward {
+            (i + 1) % n
+        } else {
+            (i + n - 1) % n
+        };
+        self.policy[idx] = Some(names[j].clone());
+        self.counters[idx] = CounterView::new();
+        self.send(Request::SetPolicies(vec![names[j].clone()]));
+        self.refresh_counters(idx);
+    }
+
+    fn search(&mut self, forward: bool) {
+        let r = &self.routers[self.current];
+        let vis = r.debug.visible(self.debug.filter);
+        let from = self
+            .debug
+            .selected
+            .unwrap_or_else(|| vis.last().copied().unwrap_or(0));
+        match r.debug.find(&vis, from, &self.debug.search, forward) {
+            Some(i) => {
+                self.debug.selected = Some(i);
+                self.debug.follow = false;
+            }
+            None => {
+                let s = self.debug.search.clone();
+                self.say(format!("not found: {s}"));
+            }
+        }
+    }
+
+    fn move_selection(&mut self, cmd: Command) {
+        let step = |n: usize, cur: usize, cmd: Command, page: usize| -> usize {
+            if n == 0 {
+                return 0;
+            }
+            match cmd {
+                Command::MoveUp => cur.saturating_sub(1),
+                Command::MoveDown => (cur + 1).min(n - 1),
+                Command::PageUp => cur.saturating_sub(page),
+                Command::PageDown => (cur + page).min(n - 1),
+                Command::GoTop => 0,
+                _ => n - 1,
+            }
+        };
+        match self.focus {
+            Pane::Debug => {
+                let vis = self.router().debug.visible(self.debug.filter);
+                let pos = self
+                    .debug
+                    .selected
+                    .and_then(|s| vis.iter().position(|i| *i >= s))
+                    .unwrap_or(vis.len().saturating_sub(1));
+                let p = step(vis.len(), pos, cmd, 20);
+                self.debug.selected = vis.get(p).copied();
+                // Moving away from the end freezes; reaching the end follows again.
+                self.debug.follow = p + 1 >= vis.len() && cmd == Command::GoBottom;
+            }
+            Pane::Tables => {
+                let n = self.table_len();
+                self.table_row = step(n, self.table_row, cmd, 10);
+            }
+            Pane::Doctor => {
+                let n = self.router().findings.len();
+                self.doctor_row = step(n, self.doctor_row, cmd, 5);
+            }
+            Pane::Console => {
+                let n = self.router().console.len();
+                self.console_scroll = step(n, self.console_scroll, cmd, 10);
+            }
+            Pane::Counters => {}
+        }
+    }
+
+    pub fn table_len(&self) -> usize {
+        let s = &self.router().state.snapshot;
+        match self.table {
+            0 => s.ike_sas.len(),
+            1 => s.exchanges.len(),
+            _ => s.ipsec_sas.len(),
+        }
+    }
+
+    fn open_detail(&mut self) {
+        match self.focus {
+            Pane::Tables => {
+                let s = &self.router().state.snapshot;
+                let cmd = match self.table {
+                    0 => s
+                        .ike_sas
+                        .get(self.table_row)
+                        .map(|x| format!("show isakmp sa={}", x.sa_id)),
+                    2 => s
+                        .ipsec_sas
+                        .get(self.table_row)
+                        .map(|x| format!("show ipsec sa={}", x.sa_id)),
+                    _ => None,
+                };
+                if let Some(c) = cmd {
+                    let cur = self.current;
+                    self.routers[cur].user_command(&c);
+                    self.send(Request::Command(c));
+                    self.focus = Pane::Console;
+                }
+            }
+            Pane::Doctor => {
+                if let Some(f) = self.router().findings.get(self.doctor_row).cloned() {
+                    let mut lines = vec![
+                        f.summary.clone(),
+                        String::new(),
+                        f.advice.clone(),
+                        String::new(),
+                        "Evidence:".into(),
+                    ];
+                    lines.extend(f.evidence.iter().map(|e| format!("  {e}")));
+                    self.overlay = Overlay::Detail {
+                        title: format!("{} ({})", f.code, f.severity),
+                        lines,
+                    };
+                }
+            }
+            Pane::Debug => {
+                let r = self.router();
+                if let Some(s) = self.debug.selected.and_then(|i| r.debug.get(i)) {
+                    let mut lines = vec![format!("{}  {}", s.at, s.text())];
+                    if let Entry::Line(e) = &s.entry {
+                        lines.push(format!(
+                            "phase {}, {}",
+                            e.phase,
+                            if e.failure { "FAILURE" } else { "no failure" }
+                        ));
+                        lines.push(format!("exchange {:?}", e.exchange));
+                    }
+                    self.overlay = Overlay::Detail {
+                        title: "Debug line".into(),
+                        lines,
+                    };
+                }
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! The debug stream as the screen keeps it: a bounded scrollback of unsolicited lines with
+//! their arrival time and classification, plus marks (drops, returns), with search and a
+//! phase filter.
+
+use crate::model::{DebugEvent, ExchangeRef, Phase};
+use std::collections::VecDeque;
+
+/// Default scrollback, in lines.
+pub const DEFAULT_SCROLLBACK: usize = 100_000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry {
+    Line(DebugEvent),
+    /// A mark put in the stream by tunnelscope (link lost, back, router restarted).
+    Mark(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stamped {
+    /// Arrival time, `HH:MM:SS.mmm` UTC.
+    pub at: String,
+    pub entry: Entry,
+}
+
+impl Stamped {
+    pub fn text(&self) -> &str {
+        match &self.entry {
+            Entry::Line(e) => &e.text,
+            Entry::Mark(m) => m,
+        }
+    }
+    pub fn phase(&self) -> Phase {
+        match &self.entry {
+            Entry::Line(e) => e.phase,
+            Entry::Mark(_) => Phase::None,
+        }
+    }
+    pub fn failure(&self) -> bool {
+        matches!(&self.entry, Entry::Line(e) if e.failure)
+    }
+    pub fn exchange(&self) -> Option<&ExchangeRef> {
+        match &self.entry {
+            Entry::Line(e) if !e.exchange.is_empty() => Some(&e.exchange),
+            _ => None,
+        }
+    }
+}
+
+/// `HH:MM:SS.mmm` of now (UTC; the router's own clock is not known).
+pub fn now_stamp() -> String {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let s = d.as_secs();
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        s / 3600 % 24,
+        s / 60 % 60,
+        s % 60,
+        d.subsec_millis()
+    )
+}
+
+#[derive(Debug, Clone)]
+pub struct DebugLog {
+    lines: VecDeque<Stamped>,
+    cap: usize,
+    /// Lines dropped off the front, so indexes stay meaningful to the viewer.
+    dropped: usize,
+}
+
+impl Default for DebugLog {
+    fn default() -> Self {
+        DebugLog::new(DEFAULT_SCROLLBACK)
+    }
+}
+
+impl DebugLog {
+    pub fn new(cap: usize) -> Self {
+        DebugLog {
+            lines: VecDeque::new(),
+            cap: cap.max(10),
+            dropped: 0,
+        }
+    }
+
+    pub fn push(&mut self, s: Stamped) {
+        if self.lines.len() >= self.cap {
+            self.lines.pop_front();
+            self.dropped += 1;
+        }
+        self.lines.push_back(s);
+    }
+
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// Lines pushed in all (including those dropped from the front).
+    pub fn total(&self) -> usize {
+        self.dropped + self.lines.len()
+    }
+
+    pub fn dropped(&self) -> usize {
+        self.dropped
+    }
+
+    pub fn get(&self, i: usize) -> Option<&Stamped> {
+        self.lines.get(i)
+    }
+
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Stamped> {
+        self.lines.iter()
+    }
+
+    /// Indexes of lines that pass the phase filter (all when `None`).
+    pub fn visible(&self, phase: Option<Phase>) -> Vec<usize> {
+        self.lines
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| {
+                phase.is_none_or(|p| s.phase() == p || matches!(s.entry, Entry::Mark(_)))
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// The next visible line after (or before) `from` whose text contains `needle`
+    /// (case-insensitive), wrapping around.
+    pub fn find(
+        &self,
+        visible: &[usize],
+        from: usize,
+        needle: &str,
+        forward: bool,
+    ) -> Option<usize> {
+        if visible.is_empty() || needle.is_empty() {
+            return None;
+        }
+        let needle = needle.to_lowercase();
+        let pos = visible
+            .iter()
+            .position(|&i| i >= from)
+            .unwrap_or(visible.len() - 1);
+        let n = visible.len();
+        for step in 1..=n {
+            let k = if forward {
+                (pos + step) % n
+            } else {
+                (pos + n - step % n) % n
+            };
+            let i = visible[k];
+            if self.lines[i].text().to_lowercase().contains(&needle) {
+                return Some(i);
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(text: &str, phase: Phase) -> Stamped {
+        Stamped {
+            at: "00:00:00.000".into(),
+            entry: Entry::Line(DebugEvent {
+                line: 1,
+                file: None,
+                phase,
+                failure: false,
+                text: text.into(),
+                exchange: ExchangeRef::default(),
+            }),
+        }
+    }
+
+    #[test]
+    fn bounded_filter_and_search() {
+        let mut log = DebugLog::new(10);
+        for i in 0..25 {
+            let p = if i % 2 == 0 { Phase::One } else { Phase::Two };
+            log.push(line(&format!("line {i}"), p));
+        }
+        assert_eq!(log.len(), 10);
+        assert_eq!(log.total(), 25);
+        let ones = log.visible(Some(Phase::One));
+        assert_eq!(ones.len(), 5);
+        let all = log.visible(None);
+        let hit = log.find(&all, 0, "LINE 2", true).unwrap();
+        assert_eq!(log.get(hit).unwrap().text(), "line 20");
+        let back = log.find(&all, hit, "line 2", false).unwrap();
+        assert!(log.get(back).unwrap().text().starts_with("line 2"));
+        assert_eq!(log.find(&all, 0, "absent", true), None);
+    }
+}

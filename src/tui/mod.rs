@@ -1,0 +1,10 @@
+//! The live console's screen: app state, actions, keymap, panes and rendering.
+
+pub mod app;
+pub mod debuglog;
+pub mod input;
+pub mod keymap;
+pub mod panes;
+pub mod router;
+pub mod run;
+pub mod ui;

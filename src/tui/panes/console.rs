@@ -1,0 +1,50 @@
+//! The console: output of the commands typed at `:`, or the plain router console in
+//! passthrough mode.
+
+use crate::tui::app::{App, Input};
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+use ratatui::Frame;
+
+pub fn draw(f: &mut Frame, app: &App, area: Rect, block: Block) {
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let r = app.router();
+    let rows = inner.height as usize;
+    let lines: Vec<Line> = if app.input == Input::Passthrough {
+        let mut v: Vec<Line> = r.raw_lines.iter().map(|l| Line::from(l.clone())).collect();
+        v.push(Line::from(vec![
+            Span::raw(r.raw_pending.clone()),
+            Span::styled("█", Style::new().fg(Color::Yellow)),
+        ]));
+        let n = v.len();
+        v.split_off(n.saturating_sub(rows))
+    } else if r.console.is_empty() {
+        vec![Line::from(Span::styled(
+            "press : to send a command to the router (Tab completes show commands)",
+            Style::new().fg(Color::DarkGray),
+        ))]
+    } else {
+        let n = r.console.len();
+        let end = if app.console_scroll == 0 || app.console_scroll >= n {
+            n
+        } else {
+            app.console_scroll + 1
+        };
+        r.console
+            .iter()
+            .skip(end.saturating_sub(rows))
+            .take(rows)
+            .map(|l| {
+                if l.starts_with("> ") {
+                    Line::from(Span::styled(l.clone(), Style::new().fg(Color::Yellow)))
+                } else {
+                    Line::from(l.clone())
+                }
+            })
+            .collect()
+    };
+    f.render_widget(Paragraph::new(lines), inner);
+}

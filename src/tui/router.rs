@@ -1,0 +1,274 @@
+//! One router as the screen knows it: the session's status, the tables read by the poller with
+//! what changed, the debug stream, the console output, and the doctor's findings. Fed by
+//! session events; rendered by the panes. State is per router so both ends of a tunnel can be
+//! shown side by side.
+
+use super::debuglog::{now_stamp, DebugLog, Entry, Stamped};
+use crate::alliedware::debug::Classifier;
+use crate::analyze::{Options, State};
+use crate::console::session::{Event, Status};
+use crate::console::text::{TextCleaner, TextEvent};
+use crate::console::transcript::Item;
+use crate::doctor::Finding;
+use crate::model::{Exchange, IkeSa, IpsecSa};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::time::{Duration, Instant};
+
+/// Lines kept of the console pane and of the passthrough screen.
+const CONSOLE_KEEP: usize = 2000;
+
+/// How an exchange has moved through its states.
+#[derive(Debug, Clone, Default)]
+pub struct Progress {
+    pub first_seen: Option<Instant>,
+    /// States seen, in order, with when each was first seen.
+    pub states: Vec<(String, Instant)>,
+    pub retransmits: usize,
+}
+
+impl Progress {
+    pub fn in_state(&self) -> Duration {
+        self.states
+            .last()
+            .map(|(_, t)| t.elapsed())
+            .unwrap_or_default()
+    }
+}
+
+pub struct RouterView {
+    pub label: String,
+    pub status: Option<Status>,
+    pub state: State,
+    pub debug: DebugLog,
+    pub findings: Vec<Finding>,
+    /// When each table was last read.
+    pub updated: HashMap<&'static str, Instant>,
+    /// Row keys that changed at the last read of their table.
+    pub changed: HashSet<String>,
+    pub progress: HashMap<u32, Progress>,
+    pub console: VecDeque<String>,
+    /// Commands the user sent, awaiting their output.
+    pending_user: VecDeque<String>,
+    /// The raw console, for passthrough mode.
+    pub raw_lines: VecDeque<String>,
+    raw_cleaner: TextCleaner,
+    pub raw_pending: String,
+    pub ended: bool,
+    pub errors: Vec<String>,
+}
+
+fn ike_key(s: &IkeSa) -> String {
+    format!(
+        "ike:{}:{}:{:?}:{:?}:{}",
+        s.sa_id, s.peer, s.encryption, s.hash, s.established
+    )
+}
+fn ipsec_key(s: &IpsecSa) -> String {
+    format!(
+        "ipsec:{}:{}:{}:{:?}:{:?}",
+        s.sa_id, s.policy, s.state, s.out_spi, s.in_spi
+    )
+}
+fn exch_key(e: &Exchange) -> String {
+    format!("ex:{}:{}:{}", e.id, e.phase, e.state)
+}
+
+impl RouterView {
+    pub fn new(label: impl Into<String>, scrollback: usize) -> Self {
+        RouterView {
+            label: label.into(),
+            status: None,
+            state: State::default(),
+            debug: DebugLog::new(scrollback),
+            findings: Vec::new(),
+            updated: HashMap::new(),
+            changed: HashSet::new(),
+            progress: HashMap::new(),
+            console: VecDeque::new(),
+            pending_user: VecDeque::new(),
+            raw_lines: VecDeque::new(),
+            raw_cleaner: TextCleaner::default(),
+            raw_pending: String::new(),
+            ended: false,
+            errors: Vec::new(),
+        }
+    }
+
+    /// A command the user typed (its output goes to the console pane).
+    pub fn user_command(&mut self, cmd: &str) {
+        self.pending_user.push_back(cmd.trim().to_string());
+        self.console_line(format!("> {cmd}"));
+    }
+
+    fn console_line(&mut self, l: String) {
+        if self.console.len() >= CONSOLE_KEEP {
+            self.console.pop_front();
+        }
+        self.console.push_back(l);
+    }
+
+    pub fn on_event(&mut self, ev: Event) {
+        match ev {
+            Event::Status(s) => self.status = Some(s),
+            Event::Item(item, _) => self.on_item(item),
+            Event::Bytes(b) => self.on_bytes(&b),
+            Event::Mark(m) => self.debug.push(Stamped {
+                at: now_stamp(),
+                entry: Entry::Mark(m),
+            }),
+            Event::Error(e) => {
+                self.debug.push(Stamped {
+                    at: now_stamp(),
+                    entry: Entry::Mark(format!("error: {e}")),
+                });
+                self.errors.push(e);
+            }
+            Event::Measure { .. } => {}
+            Event::Ended => self.ended = true,
+        }
+    }
+
+    fn on_bytes(&mut self, b: &[u8]) {
+        let mut ev = Vec::new();
+        self.raw_cleaner.feed(b, &mut ev);
+        for e in ev {
+            if let TextEvent::Line(l) = e {
+                if self.raw_lines.len() >= CONSOLE_KEEP {
+                    self.raw_lines.pop_front();
+                }
+                self.raw_lines.push_back(l.text);
+            }
+        }
+        self.raw_pending = self.raw_cleaner.pending().to_string();
+    }
+
+    fn on_item(&mut self, item: Item) {
+        // The user's own commands: their output goes to the console pane.
+        if let Item::Block(b) = &item {
+            let typed = b.command.typed.trim();
+            if !typed.is_empty() && self.pending_user.front().is_some_and(|c| c == typed) {
+                self.pending_user.pop_front();
+                let lines: Vec<String> = b.lines.iter().map(|l| l.text.clone()).collect();
+                for l in lines {
+                    self.console_line(l);
+                }
+            }
+        }
+        let before = self.state.snapshot.clone();
+        let block = matches!(item, Item::Block(_));
+        let ev = self.state.apply(
+            item,
+            Classifier::builtin(),
+            Options {
+                keep_events: false,
+                exchanges: true,
+            },
+            None,
+        );
+        if let Some(e) = ev {
+            // Retransmissions of an exchange count toward its progress.
+            if let Some(id) = e.exchange.exchange_id {
+                let low = e.text.to_ascii_lowercase();
+                if low.contains("retransmi") {
+                    self.progress.entry(id).or_default().retransmits += 1;
+                }
+            }
+            self.debug.push(Stamped {
+                at: now_stamp(),
+                entry: Entry::Line(e),
+            });
+        }
+        if block {
+            self.after_read(&before);
+        }
+    }
+
+    /// A display was read: work out what changed, how exchanges progress, and the findings.
+    fn after_read(&mut self, before: &crate::model::Snapshot) {
+        let now = Instant::now();
+        let s = &self.state.snapshot;
+        let mut changed = HashSet::new();
+        if s.ike_sas != before.ike_sas || !self.updated.contains_key("ike") {
+            let old: HashSet<String> = before.ike_sas.iter().map(ike_key).collect();
+            changed.extend(s.ike_sas.iter().map(ike_key).filter(|k| !old.contains(k)));
+            self.updated.insert("ike", now);
+        }
+        if s.ipsec_sas != before.ipsec_sas || !self.updated.contains_key("ipsec") {
+            let old: HashSet<String> = before.ipsec_sas.iter().map(ipsec_key).collect();
+            changed.extend(
+                s.ipsec_sas
+                    .iter()
+                    .map(ipsec_key)
+                    .filter(|k| !old.contains(k)),
+            );
+            self.updated.insert("ipsec", now);
+        }
+        if s.exchanges != before.exchanges || !self.updated.contains_key("exchanges") {
+            let old: HashSet<String> = before.exchanges.iter().map(exch_key).collect();
+            changed.extend(
+                s.exchanges
+                    .iter()
+                    .map(exch_key)
+                    .filter(|k| !old.contains(k)),
+            );
+            self.updated.insert("exchanges", now);
+        }
+        if s.counters != before.counters {
+            self.updated.insert("counters", now);
+        }
+        if !changed.is_empty() {
+            self.changed = changed;
+        }
+        // Exchanges: follow each through its states, so a stall shows its length.
+        let live: HashSet<u32> = s.exchanges.iter().map(|e| e.id).collect();
+        self.progress.retain(|id, _| live.contains(id));
+        for e in &s.exchanges {
+            let p = self.progress.entry(e.id).or_default();
+            p.first_seen.get_or_insert(now);
+            if p.states.last().is_none_or(|(st, _)| st != &e.state) {
+                p.states.push((e.state.clone(), now));
+            }
+        }
+        let secs: HashMap<u32, u64> = self
+            .progress
+            .iter()
+            .map(|(id, p)| (*id, p.in_state().as_secs()))
+            .collect();
+        for e in &mut self.state.snapshot.exchanges {
+            e.in_state_secs = secs.get(&e.id).copied();
+        }
+        self.findings = self.state.findings(true);
+    }
+
+    /// Recompute time-based findings (a stall grows longer without a new read).
+    pub fn tick(&mut self) {
+        let mut any = false;
+        for e in &mut self.state.snapshot.exchanges {
+            if let Some(p) = self.progress.get(&e.id) {
+                let s = Some(p.in_state().as_secs());
+                if e.in_state_secs != s {
+                    e.in_state_secs = s;
+                    any = true;
+                }
+            }
+        }
+        if any {
+            self.findings = self.state.findings(true);
+        }
+    }
+
+    pub fn is_changed_ike(&self, s: &IkeSa) -> bool {
+        self.changed.contains(&ike_key(s))
+    }
+    pub fn is_changed_ipsec(&self, s: &IpsecSa) -> bool {
+        self.changed.contains(&ipsec_key(s))
+    }
+    pub fn is_changed_exchange(&self, e: &Exchange) -> bool {
+        self.changed.contains(&exch_key(e))
+    }
+
+    /// Seconds since the last read of any table.
+    pub fn data_age(&self) -> Option<Duration> {
+        self.updated.values().max().map(|t| t.elapsed())
+    }
+}
