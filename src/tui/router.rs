@@ -55,6 +55,8 @@ pub struct RouterView {
     pub raw_pending: String,
     pub ended: bool,
     pub errors: Vec<String>,
+    /// A fixed arrival time for every line (screen snapshots in tests); `None` is the clock.
+    pub fixed_stamp: Option<String>,
 }
 
 fn ike_key(s: &IkeSa) -> String {
@@ -91,7 +93,12 @@ impl RouterView {
             raw_pending: String::new(),
             ended: false,
             errors: Vec::new(),
+            fixed_stamp: None,
         }
+    }
+
+    fn stamp(&self) -> String {
+        self.fixed_stamp.clone().unwrap_or_else(now_stamp)
     }
 
     /// A command the user typed (its output goes to the console pane).
@@ -113,12 +120,12 @@ impl RouterView {
             Event::Item(item, _) => self.on_item(item),
             Event::Bytes(b) => self.on_bytes(&b),
             Event::Mark(m) => self.debug.push(Stamped {
-                at: now_stamp(),
+                at: self.stamp(),
                 entry: Entry::Mark(m),
             }),
             Event::Error(e) => {
                 self.debug.push(Stamped {
-                    at: now_stamp(),
+                    at: self.stamp(),
                     entry: Entry::Mark(format!("error: {e}")),
                 });
                 self.errors.push(e);
@@ -174,7 +181,7 @@ impl RouterView {
                 }
             }
             self.debug.push(Stamped {
-                at: now_stamp(),
+                at: self.stamp(),
                 entry: Entry::Line(e),
             });
         }
