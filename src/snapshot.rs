@@ -57,14 +57,7 @@ pub async fn snapshot(mut cfg: SessionConfig, timeout: Duration) -> Result<Analy
                     if config_done && !counters_sent {
                         counters_sent = true;
                         // The counters of every encrypting policy (action=ipsec), as the Note says.
-                        let names: Vec<String> = state
-                            .snapshot
-                            .config
-                            .ipsec_policies
-                            .iter()
-                            .filter(|p| p.is_ipsec())
-                            .map(|p| p.name.clone())
-                            .collect();
+                        let names = state.snapshot.config.encrypting_policies();
                         for n in names {
                             let _ = req_tx.send(Request::Command(counters_command(&n))).await;
                         }

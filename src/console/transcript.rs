@@ -170,6 +170,22 @@ impl<'c> Transcript<'c> {
         }
     }
 
+    /// A command typed at a prompt (`p.rest`) starts its block.
+    fn open_explicit(&mut self, p: PromptMatch, line: usize) {
+        let command = commands::recognise(&p.rest);
+        self.current = Some(Open {
+            block: Block {
+                prompt: Some(p),
+                command,
+                lines: Vec::new(),
+                start_line: line,
+                dropped: 0,
+                truncated: false,
+            },
+            implicit: false,
+        });
+    }
+
     fn push(block: &mut Block, l: SourceLine) {
         if block.lines.len() < MAX_BLOCK_LINES {
             block.lines.push(l);
@@ -189,18 +205,7 @@ impl<'c> Transcript<'c> {
                     self.expect = None;
                     self.close(out, false);
                     self.learn(&p);
-                    let command = commands::recognise(&p.rest);
-                    self.current = Some(Open {
-                        block: Block {
-                            prompt: Some(p),
-                            command,
-                            lines: Vec::new(),
-                            start_line: l.number,
-                            dropped: 0,
-                            truncated: false,
-                        },
-                        implicit: false,
-                    });
+                    self.open_explicit(p, l.number);
                 } else if p.strong {
                     // Debug text printed right after an idle prompt.
                     self.close(out, false);
@@ -234,19 +239,8 @@ impl<'c> Transcript<'c> {
             if l.text.trim() == cmd {
                 if let Some((cmd, mut p)) = self.expect.take() {
                     self.close(out, false);
-                    p.rest = cmd.clone();
-                    let command = commands::recognise(&cmd);
-                    self.current = Some(Open {
-                        block: Block {
-                            prompt: Some(p),
-                            command,
-                            lines: Vec::new(),
-                            start_line: l.number,
-                            dropped: 0,
-                            truncated: false,
-                        },
-                        implicit: false,
-                    });
+                    p.rest = cmd;
+                    self.open_explicit(p, l.number);
                 }
                 return;
             }

@@ -136,6 +136,15 @@ impl Config {
     pub fn is_empty(&self) -> bool {
         self.lines_read == 0
     }
+    /// Names of the encrypting IPsec policies (`action=ipsec`), in order.
+    pub fn encrypting_policies(&self) -> Vec<String> {
+        self.ipsec_policies
+            .iter()
+            .filter(|p| p.is_ipsec())
+            .map(|p| p.name.clone())
+            .collect()
+    }
+
     pub fn ike_policy(&self, name: &str) -> Option<&IkePolicy> {
         self.ike_policies
             .iter()

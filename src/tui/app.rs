@@ -614,15 +614,11 @@ impl App {
 
     fn cycle_policy(&mut self, forward: bool) {
         let idx = self.current;
-        let names: Vec<String> = self.routers[idx]
+        let names = self.routers[idx]
             .state
             .snapshot
             .config
-            .ipsec_policies
-            .iter()
-            .filter(|p| p.is_ipsec())
-            .map(|p| p.name.clone())
-            .collect();
+            .encrypting_policies();
         if names.is_empty() {
             return;
         }

@@ -89,7 +89,20 @@ fn draw_pane(f: &mut Frame, app: &App, pane: Pane, area: Rect) {
             super::panes::tables::draw(f, app, area, pane_block(app, pane, tables_title(app)))
         }
         Pane::Debug => {
-            super::panes::debug::draw(f, app, area, pane_block(app, pane, debug_title(app)))
+            // The legend of the phase colours, on the pane's lower border.
+            let legend = Line::from(vec![
+                Span::styled(" 1 ", phase_style(Phase::One)),
+                Span::styled(" 1.5 ", phase_style(Phase::OneAndHalf)),
+                Span::styled(" 2 ", phase_style(Phase::Two)),
+                Span::styled(" info ", phase_style(Phase::Info)),
+                Span::styled(
+                    " failure ",
+                    Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+                ),
+            ])
+            .right_aligned();
+            let block = pane_block(app, pane, debug_title(app)).title_bottom(legend);
+            super::panes::debug::draw(f, app, area, block)
         }
         Pane::Counters => {
             super::panes::counters::draw(f, app, area, pane_block(app, pane, counters_title(app)))
