@@ -31,6 +31,32 @@ pub enum Command {
     Connect(ConnectArgs),
     /// Print the key bindings (of the default keymap, or --keymap FILE)
     Keys(KeysArgs),
+    /// Play a capture back into the screen
+    Replay(ReplayArgs),
+    /// Pack a capture's evidence (capture, tables as JSON, counters, findings, summary) in a tar file
+    Bundle(BundleArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReplayArgs {
+    /// A capture written by `connect` or `demo`
+    pub file: std::path::PathBuf,
+    /// Times the recorded pace
+    #[arg(long, default_value_t = 1.0, conflicts_with = "instant")]
+    pub speed: f64,
+    /// Everything at once: the final state
+    #[arg(long)]
+    pub instant: bool,
+    #[arg(long, value_name = "FILE|vim", env = "TUNNELSCOPE_KEYMAP")]
+    pub keymap: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BundleArgs {
+    pub capture: std::path::PathBuf,
+    /// The archive to write (default: beside the capture, NAME-bundle.tar)
+    #[arg(long, short)]
+    pub output: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -41,6 +67,16 @@ pub struct ScreenArgs {
     /// Debug lines kept for scrolling back
     #[arg(long, default_value_t = 100_000)]
     pub scrollback: usize,
+    /// Write the session's capture here (default: the data directory, named from the router
+    /// and the date and time)
+    #[arg(long, value_name = "FILE", conflicts_with = "no_capture")]
+    pub capture: Option<std::path::PathBuf>,
+    /// Do not write a capture
+    #[arg(long)]
+    pub no_capture: bool,
+    /// Keep the key values `show enco key=N` prints (they are redacted otherwise)
+    #[arg(long)]
+    pub keep_secrets: bool,
 }
 
 #[derive(Debug, clap::Args)]

@@ -7,6 +7,7 @@
 
 pub mod alliedware;
 pub mod analyze;
+pub mod capture;
 pub mod console;
 pub mod doctor;
 pub mod link;

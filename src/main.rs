@@ -5,8 +5,8 @@ mod cli;
 
 use clap::Parser;
 use cli::{
-    AnalyzeArgs, Cli, Command, ConnectArgs, DemoArgs, HostKeyArg, KeysArgs, LinkArgs, ScreenArgs,
-    SimArgs, SnapshotArgs,
+    AnalyzeArgs, BundleArgs, Cli, Command, ConnectArgs, DemoArgs, HostKeyArg, KeysArgs, LinkArgs,
+    ReplayArgs, ScreenArgs, SimArgs, SnapshotArgs,
 };
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -24,6 +24,8 @@ fn main() -> ExitCode {
         Command::Demo(args) => run_demo(args),
         Command::Connect(args) => run_connect(args),
         Command::Keys(args) => run_keys(args),
+        Command::Replay(args) => run_replay(args),
+        Command::Bundle(args) => run_bundle(args),
     };
     match result {
         Ok(code) => code,
@@ -274,6 +276,12 @@ fn screen_options(
         keymap: keymap(a.keymap.as_deref())?,
         scrollback: a.scrollback.clamp(100, 10_000_000),
         ping_target: ping,
+        capture: match (&a.capture, a.no_capture) {
+            (_, true) => tunnelscope::tui::run::CaptureChoice::Off,
+            (Some(p), _) => tunnelscope::tui::run::CaptureChoice::Path(p.clone()),
+            (None, false) => tunnelscope::tui::run::CaptureChoice::Default,
+        },
+        keep_secrets: a.keep_secrets,
     })
 }
 
@@ -305,5 +313,46 @@ fn run_connect(args: ConnectArgs) -> anyhow::Result<ExitCode> {
 fn run_keys(args: KeysArgs) -> anyhow::Result<ExitCode> {
     let km = keymap(args.keymap.as_deref())?;
     print!("{}", tunnelscope::tui::keymap::listing(&km));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
+    use tunnelscope::tui::replay::Pace;
+    let paths = [args.file.as_path()];
+    analyze::check_readable(&paths)?;
+    if !tunnelscope::capture::read::is_capture(&args.file) {
+        anyhow::bail!(
+            "{} is not a tunnelscope capture (for a plain terminal log use `tunnelscope analyze`)",
+            args.file.display()
+        );
+    }
+    let screen = ScreenArgs {
+        keymap: args.keymap.clone(),
+        scrollback: 100_000,
+        capture: None,
+        no_capture: true,
+        keep_secrets: false,
+    };
+    let opts = screen_options(&screen, None)?;
+    let pace = if args.instant {
+        Pace::Instant
+    } else {
+        Pace::Speed(args.speed.clamp(0.01, 1000.0))
+    };
+    runtime()?.block_on(tunnelscope::tui::run::run(
+        tunnelscope::tui::run::Source::Replay(args.file.clone(), pace),
+        opts,
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_bundle(args: BundleArgs) -> anyhow::Result<ExitCode> {
+    let paths = [args.capture.as_path()];
+    analyze::check_readable(&paths)?;
+    let out = runtime()?.block_on(tunnelscope::tui::evidence::bundle_from_capture(
+        &args.capture,
+        args.output.as_deref(),
+    ))?;
+    println!("{}", out.display());
     Ok(ExitCode::SUCCESS)
 }

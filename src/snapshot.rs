@@ -72,7 +72,7 @@ pub async fn snapshot(mut cfg: SessionConfig, timeout: Duration) -> Result<Analy
                         error = Some(m);
                     }
                 }
-                Event::Measure { .. } => {}
+                Event::Measure { .. } | Event::Sent { .. } | Event::Clock(_) => {}
             }
         }
     };

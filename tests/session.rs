@@ -156,7 +156,7 @@ impl Run {
                 bytes,
                 secs,
             } => self.measures.push((command, bytes, secs)),
-            Event::Bytes(_) => {}
+            Event::Bytes(_) | Event::Sent { .. } | Event::Clock(_) => {}
             Event::Ended => self.ended = true,
         }
     }

@@ -170,6 +170,12 @@ impl<'c, 's> Analyzer<'c, 's> {
         self.file = name;
     }
 
+    /// Bytes of a capture record that stands on `line` of its file.
+    pub fn feed_at_line(&mut self, bytes: &[u8], line: usize) {
+        self.cleaner.set_line_number(line);
+        self.feed(bytes);
+    }
+
     pub fn feed(&mut self, bytes: &[u8]) {
         self.bytes += bytes.len() as u64;
         self.cleaner.feed(bytes, &mut self.events);
@@ -275,6 +281,21 @@ pub fn analyze_files(
     for (p, mut f) in files {
         let name = several.then(|| p.display().to_string());
         a.start_file(name, prompt.clone());
+        if crate::capture::read::is_capture(p) {
+            // A tunnelscope capture: the router's side of it, each record at its line.
+            let (_, records) = crate::capture::read::open(p).map_err(|e| ReadError {
+                path: p.display().to_string(),
+                reason: io_reason(&e),
+            })?;
+            for r in records {
+                if let (crate::capture::Direction::In, Some(data)) = (r.dir, &r.data) {
+                    a.feed_at_line(data, r.line);
+                    done += data.len() as u64;
+                }
+            }
+            progress(done, total);
+            continue;
+        }
         loop {
             let n = match f.read(&mut buf) {
                 Ok(0) => break,

@@ -114,6 +114,11 @@ pub enum Event {
     Bytes(Vec<u8>),
     /// A mark in the stream: a drop, a return, a reboot.
     Mark(String),
+    /// Bytes sent to the router (for captures); `secret` when they are a password, which
+    /// is then not included.
+    Sent { bytes: Vec<u8>, secret: bool },
+    /// The time of the events that follow, `HH:MM:SS.mmm` (replays: as recorded).
+    Clock(String),
     /// A poll cycle's measures: command, bytes, seconds.
     Measure {
         command: String,
@@ -296,6 +301,8 @@ struct Driver<'c> {
     /// once. The line itself is kept: the router's echo completes it.
     judged: bool,
     quitting: bool,
+    /// Where sent bytes are reported.
+    tap: Option<mpsc::Sender<Event>>,
 }
 
 impl<'c> Driver<'c> {
@@ -352,16 +359,32 @@ impl<'c> Driver<'c> {
             last_byte: now,
             judged: false,
             quitting: false,
+            tap: None,
         }
     }
 
     async fn send(&mut self, bytes: &[u8]) -> Result<(), String> {
+        self.send_as(bytes, false).await
+    }
+
+    /// Write to the router; captures see every byte sent, except that `secret` ones (a
+    /// password) are passed on as withheld.
+    async fn send_as(&mut self, bytes: &[u8], secret: bool) -> Result<(), String> {
         self.link
             .writer
             .write_all(bytes)
             .await
             .map_err(|e| e.to_string())?;
-        self.link.writer.flush().await.map_err(|e| e.to_string())
+        self.link.writer.flush().await.map_err(|e| e.to_string())?;
+        if let Some(tx) = &self.tap {
+            let _ = tx
+                .send(Event::Sent {
+                    bytes: bytes.to_vec(),
+                    secret,
+                })
+                .await;
+        }
+        Ok(())
     }
 
     async fn drive(
@@ -372,6 +395,7 @@ impl<'c> Driver<'c> {
         let mut buf = vec![0u8; 8192];
         let mut ev = Vec::new();
         let mut items = Vec::new();
+        self.tap = Some(events.clone());
         // Wake the router: a CR brings up the prompt or the login prompt.
         if let Err(e) = self.send(b"\r").await {
             return End::Dropped(e);
@@ -421,7 +445,9 @@ impl<'c> Driver<'c> {
                         }
                         Some(Request::SetPolicies(names)) => self.set_policies(names),
                         Some(Request::Raw(bytes)) => {
-                            if let Err(e) = self.send(&bytes).await { return End::Dropped(e); }
+                            // Typed at a password prompt (the user logging in by hand): withheld.
+                            let secret = crate::alliedware::prompt::is_password_prompt(self.cleaner.pending());
+                            if let Err(e) = self.send_as(&bytes, secret).await { return End::Dropped(e); }
                         }
                     }
                 }
@@ -576,7 +602,7 @@ impl<'c> Driver<'c> {
                 let mut line = pw.expose().as_bytes().to_vec();
                 line.push(b'\r');
                 self.password_sent_at = Some(Instant::now());
-                if let Err(e) = self.send(&line).await {
+                if let Err(e) = self.send_as(&line, true).await {
                     return Some(End::Dropped(e));
                 }
                 self.last_byte = Instant::now();

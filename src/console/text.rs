@@ -195,6 +195,12 @@ impl TextCleaner {
         self.state.clear_line();
     }
 
+    /// Number the line being read now as `n` (a capture's records say where they stand in
+    /// the file, and a line is numbered where it ends).
+    pub fn set_line_number(&mut self, n: usize) {
+        self.state.number = n;
+    }
+
     /// Number of the source line being read now (1-based).
     pub fn line_number(&self) -> usize {
         self.state.number

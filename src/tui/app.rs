@@ -181,6 +181,15 @@ pub struct App {
     pub message: Option<(String, Instant)>,
     pub started: Instant,
     pub capture: Option<String>,
+    /// `show debug ipsec` asked for (the run loop sends it and saves its output).
+    pub show_debug_request: bool,
+    /// The evidence bundle asked for.
+    pub bundle_request: bool,
+    /// A replay is on screen: its controls, for the run loop to pass on.
+    pub replaying: bool,
+    pub replay_commands: Vec<Command>,
+    /// Shown in the status bar during a replay: speed, paused, position.
+    pub replay_status: Option<String>,
 }
 
 impl App {
@@ -221,6 +230,11 @@ impl App {
             message: None,
             started: Instant::now(),
             capture: None,
+            show_debug_request: false,
+            bundle_request: false,
+            replaying: false,
+            replay_commands: Vec::new(),
+            replay_status: None,
         }
     }
 
@@ -485,13 +499,29 @@ impl App {
 
     /// What a command does.
     pub fn on_command(&mut self, cmd: Command) {
+        if self.replaying
+            && matches!(
+                cmd,
+                Command::DebugToggle
+                    | Command::PollNow
+                    | Command::Reset
+                    | Command::CommandLine
+                    | Command::PingToggle
+                    | Command::ShowDebugIpsec
+                    | Command::Passthrough
+                    | Command::Scenario
+            )
+        {
+            self.say("this is a replay: nothing is sent to a router");
+            return;
+        }
         match cmd {
             Command::Quit => {
-                if self
+                let debug_on = self
                     .routers
                     .iter()
-                    .any(|r| r.status.as_ref().is_some_and(|s| s.debug_on))
-                {
+                    .any(|r| r.status.as_ref().is_some_and(|s| s.debug_on));
+                if debug_on && !self.replaying {
                     self.overlay = Overlay::ConfirmQuit;
                 } else {
                     self.quit = true;
@@ -607,6 +637,22 @@ impl App {
             Command::Cancel => {
                 self.zoom = false;
                 self.debug.search.clear();
+            }
+            Command::ShowDebugIpsec => {
+                self.show_debug_request = true;
+                self.say("running show debug ipsec (it takes a while on a slow line)");
+            }
+            Command::Bundle => self.bundle_request = true,
+            Command::ReplayPause
+            | Command::ReplayStep
+            | Command::ReplayFaster
+            | Command::ReplaySlower
+            | Command::ReplayNext => {
+                if self.replaying {
+                    self.replay_commands.push(cmd);
+                } else {
+                    self.say("that key is for replays (tunnelscope replay FILE)");
+                }
             }
             Command::Confirm | Command::HistoryPrev | Command::HistoryNext | Command::Complete => {}
         }

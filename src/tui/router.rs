@@ -57,6 +57,8 @@ pub struct RouterView {
     pub errors: Vec<String>,
     /// A fixed arrival time for every line (screen snapshots in tests); `None` is the clock.
     pub fixed_stamp: Option<String>,
+    /// Files saved for this router (show debug ipsec), for the bundle.
+    pub saved: Vec<String>,
 }
 
 fn ike_key(s: &IkeSa) -> String {
@@ -94,6 +96,7 @@ impl RouterView {
             ended: false,
             errors: Vec::new(),
             fixed_stamp: None,
+            saved: Vec::new(),
         }
     }
 
@@ -130,7 +133,8 @@ impl RouterView {
                 });
                 self.errors.push(e);
             }
-            Event::Measure { .. } => {}
+            Event::Measure { .. } | Event::Sent { .. } => {}
+            Event::Clock(t) => self.fixed_stamp = Some(t),
             Event::Ended => self.ended = true,
         }
     }

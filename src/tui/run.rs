@@ -13,6 +13,7 @@ use crate::ping::{spawn_system_ping, PingEvent, PingHandle};
 use crate::sim::serve::SharedNet;
 use crate::sim::{ConsoleConfig, Scenario, Start};
 use std::io::Stdout;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
@@ -24,12 +25,68 @@ pub enum Source {
     Live(Box<SessionConfig>),
     /// The two simulated peers, in process.
     Demo(Scenario),
+    /// A capture played back.
+    Replay(PathBuf, super::replay::Pace),
+}
+
+/// Where a session's capture goes.
+#[derive(Debug, Clone)]
+pub enum CaptureChoice {
+    /// The data directory, named from the router and the date and time.
+    Default,
+    Path(PathBuf),
+    Off,
 }
 
 pub struct Options {
     pub keymap: Keymap,
     pub scrollback: usize,
     pub ping_target: Option<String>,
+    pub capture: CaptureChoice,
+    pub keep_secrets: bool,
+}
+
+/// The capture file of router `i` of `n`.
+fn capture_path(choice: &CaptureChoice, label: &str, i: usize, n: usize) -> Option<PathBuf> {
+    match choice {
+        CaptureChoice::Off => None,
+        CaptureChoice::Default => Some(crate::capture::default_path(label)),
+        CaptureChoice::Path(p) if n > 1 && i > 0 => {
+            let stem = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let ext = p.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+            Some(p.with_file_name(format!("{stem}-{}{ext}", label.to_ascii_lowercase())))
+        }
+        CaptureChoice::Path(p) => Some(p.clone()),
+    }
+}
+
+/// The commands `show debug ipsec` runs, for software older than 2.9.1 (How To Note), with
+/// the per-SA and per-policy ones expanded from what was read.
+fn show_debug_fallback(r: &RouterView) -> Vec<String> {
+    let mut v: Vec<String> = [
+        "show system", "show file", "show install", "show feature", "show release",
+        "show config dynamic", "show buffer scan", "show cpu", "show log", "show exception",
+        "show ipsec policy sabundle",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for sa in &r.state.snapshot.ipsec_sas {
+        v.push(format!("show ipsec sa={}", sa.sa_id));
+    }
+    v.push("show ipsec sa counters".into());
+    v.push("show ipsec counters".into());
+    for p in r.state.snapshot.config.encrypting_policies() {
+        v.push(session::counters_command(&p));
+    }
+    for c in [
+        "show enco", "show enco channel", "show enco counters", "show isakmp sa",
+        "show isakmp exchange", "show isakmp exchange detail", "show isakmp sa detail",
+        "show isakmp counters", "show ffile check",
+    ] {
+        v.push(c.to_string());
+    }
+    v
 }
 
 fn restore() {
@@ -90,6 +147,11 @@ fn start(
     let mut requests = Vec::new();
     let mut labels = Vec::new();
     let cfgs: Vec<(SessionConfig, Option<(SharedNet, u8)>)> = match source {
+        Source::Replay(path, _) => {
+            // No session: the replay task sends router 0's events.
+            let (req_tx, _req_rx) = mpsc::channel(64);
+            return (Routers { requests: vec![req_tx] }, vec![path.display().to_string()]);
+        }
         Source::Live(cfg) => vec![((**cfg).clone(), None)],
         Source::Demo(s) => {
             let n = SharedNet::new(*s);
@@ -269,6 +331,44 @@ async fn event_loop(term: &mut Term, source: Source, opts: Options) -> anyhow::R
             .collect();
         app.ping_from = PingFrom::SimLan;
     }
+    // Captures, one per router, unless replaying.
+    let n_routers = app.routers.len();
+    let mut writers: Vec<Option<crate::capture::CaptureWriter>> = Vec::new();
+    for (i, label) in labels.iter().enumerate() {
+        let path = match &source {
+            Source::Replay(..) => None,
+            _ => capture_path(&opts.capture, label, i, n_routers),
+        };
+        let w = path.and_then(|p| {
+            let header = crate::capture::Header {
+                router: Some(label.clone()),
+                link: Some(match &source {
+                    Source::Live(c) => c.target.to_string(),
+                    _ => format!("demo {label}"),
+                }),
+                started: Some(crate::capture::iso_now()),
+            };
+            match crate::capture::CaptureWriter::create(&p, &header, opts.keep_secrets) {
+                Ok(w) => Some(w),
+                Err(e) => {
+                    app.routers[i].errors.push(format!("no capture: cannot write {}: {e}", p.display()));
+                    None
+                }
+            }
+        });
+        writers.push(w);
+    }
+    app.capture = writers.first().and_then(|w| w.as_ref()).map(|w| w.path().display().to_string());
+    // A replay runs as a task that sends router 0's events.
+    let (replay_tx, replay_rx) = mpsc::channel(16);
+    let (replay_progress_tx, mut replay_progress) = mpsc::channel::<String>(16);
+    if let Source::Replay(path, pace) = &source {
+        app.replaying = true;
+        tokio::spawn(super::replay::run(path.clone(), *pace, ev_tx.clone(), replay_rx, replay_progress_tx));
+    }
+    // `show debug ipsec` in progress per router: its clean lines, and the last command it needs.
+    let mut show_debug: Vec<Option<(crate::console::text::TextCleaner, Vec<String>, String)>> =
+        (0..n_routers).map(|_| None).collect();
     let mut config_asked = vec![false; app.routers.len()];
     let mut policies_set: Vec<Option<String>> = vec![None; app.routers.len()];
     let (ping_tx, mut pings) = mpsc::channel::<(usize, u64, PingEvent)>(256);
@@ -298,8 +398,39 @@ async fn event_loop(term: &mut Term, source: Source, opts: Options) -> anyhow::R
                 }
                 dirty = true;
             }
+            Some(p) = replay_progress.recv() => {
+                app.replay_status = Some(p);
+                dirty = true;
+            }
             Some((i, e)) = events.recv() => {
                 let login = matches!(&e, Event::Status(s) if s.login == LoginState::LoggedIn);
+                if let Some(Some(w)) = writers.get_mut(i) {
+                    match &e {
+                        Event::Bytes(b) => w.received(b),
+                        Event::Sent { bytes, secret } => w.sent(bytes, *secret),
+                        Event::Mark(m) => w.mark(m),
+                        _ => {}
+                    }
+                }
+                // `show debug ipsec` being read: keep its lines; at its end, save and fall
+                // back to its list of commands when the router does not know it.
+                if let (Event::Bytes(b), Some(Some((cl, lines, _)))) = (&e, show_debug.get_mut(i)) {
+                    let mut tev = Vec::new();
+                    cl.feed(b, &mut tev);
+                    for t in tev {
+                        if let crate::console::text::TextEvent::Line(l) = t {
+                            if lines.len() < 500_000 {
+                                lines.push(l.text);
+                            }
+                        }
+                    }
+                }
+                let finished_show_debug = match (&e, show_debug.get(i)) {
+                    (Event::Item(crate::console::transcript::Item::Block(b), _), Some(Some((_, _, last)))) => {
+                        b.command.canonical == *last || (last == "show debug ipsec" && b.command.display == crate::alliedware::commands::Display::DebugIpsec)
+                    }
+                    _ => false,
+                };
                 if let Some(r) = app.routers.get_mut(i) {
                     r.on_event(e);
                 }
@@ -320,6 +451,41 @@ async fn event_loop(term: &mut Term, source: Source, opts: Options) -> anyhow::R
                     }
                 }
                 app.refresh_counters(i);
+                if finished_show_debug {
+                    if let Some(Some((_, lines, last))) = show_debug.get_mut(i).map(|x| x.take()) {
+                        let unknown = last == "show debug ipsec"
+                            && lines.iter().take(6).any(|l| {
+                                let l = l.to_ascii_lowercase();
+                                l.contains("unknown command") || l.contains("invalid") || l.starts_with("error")
+                            });
+                        if unknown {
+                            // Older software: run the commands it would have run.
+                            let list = show_debug_fallback(&app.routers[i]);
+                            let last = list.last().cloned().unwrap_or_default();
+                            let last = crate::alliedware::commands::recognise(&last).canonical;
+                            for c in list {
+                                if let Some(tx) = routers.requests.get(i) {
+                                    let _ = tx.send(Request::Command(c)).await;
+                                }
+                            }
+                            show_debug[i] = Some((crate::console::text::TextCleaner::default(), Vec::new(), last));
+                            app.message = Some(("this router has no show debug ipsec: running its commands one by one".into(), Instant::now()));
+                        } else {
+                            let base = writers.get(i).and_then(|w| w.as_ref()).map(|w| w.path().to_path_buf())
+                                .unwrap_or_else(|| crate::capture::default_path(&app.routers[i].label));
+                            let stem = base.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                            let out = base.with_file_name(format!("{stem}-show-debug-ipsec.txt"));
+                            let mut text = lines.join("\n");
+                            text.push('\n');
+                            let msg = match std::fs::write(&out, text) {
+                                Ok(()) => format!("show debug ipsec saved to {}", out.display()),
+                                Err(e) => format!("cannot save show debug ipsec: {e}"),
+                            };
+                            app.routers[i].saved.push(out.display().to_string());
+                            app.message = Some((msg, Instant::now()));
+                        }
+                    }
+                }
                 dirty = true;
             }
             Some((i, gen, ev)) = pings.recv() => {
@@ -340,6 +506,26 @@ async fn event_loop(term: &mut Term, source: Source, opts: Options) -> anyhow::R
             if let Some(tx) = routers.requests.get(i) {
                 let _ = tx.send(r).await;
             }
+        }
+        for c in app.replay_commands.drain(..) {
+            let _ = replay_tx.try_send(c);
+        }
+        if std::mem::take(&mut app.show_debug_request) {
+            let i = app.current;
+            if let Some(tx) = routers.requests.get(i) {
+                let _ = tx.send(Request::Command("show debug ipsec".into())).await;
+                show_debug[i] = Some((crate::console::text::TextCleaner::default(), Vec::new(), "show debug ipsec".into()));
+            }
+        }
+        if std::mem::take(&mut app.bundle_request) {
+            let i = app.current;
+            let cap = writers.get(i).and_then(|w| w.as_ref()).map(|w| w.path().to_path_buf());
+            let msg = match super::evidence::bundle(&app, i, cap.as_deref()) {
+                Ok(p) => format!("evidence bundle written: {}", p.display()),
+                Err(e) => format!("cannot write the bundle: {e}"),
+            };
+            app.message = Some((msg, Instant::now()));
+            dirty = true;
         }
         if let Some((idx, start_it)) = app.ping_request.take() {
             if let Some((_, _, mut p)) = pinger.take() {

@@ -231,6 +231,10 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
             Style::new().fg(Color::Magenta),
         ));
     }
+    if let Some(r) = &app.replay_status {
+        spans.push(sep());
+        spans.push(Span::styled(r.clone(), Style::new().fg(Color::Cyan)));
+    }
     if let Some(c) = &app.capture {
         spans.push(sep());
         spans.push(Span::raw(format!("capture {c}")));

@@ -77,6 +77,13 @@ commands! {
     HistoryPrev "history-prev" "history" "Previous command from the history";
     HistoryNext "history-next" "history fwd" "Next command from the history";
     Complete "complete" "complete" "Complete a known show command";
+    ShowDebugIpsec "show-debug-ipsec" "show debug" "Run show debug ipsec, save it next to the capture and read it";
+    Bundle "bundle" "bundle" "Write the evidence bundle (capture, tables, counters, pings, findings)";
+    ReplayPause "replay-pause" "pause" "Replay: pause or go on";
+    ReplayStep "replay-step" "step" "Replay: one record forward while paused";
+    ReplayFaster "replay-faster" "faster" "Replay: twice as fast";
+    ReplaySlower "replay-slower" "slower" "Replay: half as fast";
+    ReplayNext "replay-next" "next failure" "Replay: jump to the next failure or finding";
 }
 
 impl Command {

@@ -1,0 +1,140 @@
+//! Writing a capture as the session runs: each record flushed on its own.
+
+use super::format::{encode, Header, MAGIC};
+use super::redact::Redactor;
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+pub struct CaptureWriter {
+    file: File,
+    path: PathBuf,
+    start: Instant,
+    redactor: Redactor,
+    /// Bytes written, to stop at a size limit rather than fill the disk.
+    written: u64,
+    limit: u64,
+    error: Option<String>,
+}
+
+/// A capture stops growing here (a warning mark says so).
+pub const DEFAULT_LIMIT: u64 = 2 << 30;
+
+impl CaptureWriter {
+    pub fn create(path: &Path, header: &Header, keep_secrets: bool) -> std::io::Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut file = File::create(path)?;
+        let mut head = format!("{MAGIC}\n");
+        for (k, v) in [("router", &header.router), ("link", &header.link), ("started", &header.started)] {
+            if let Some(v) = v {
+                head.push_str(&format!("# {k}: {v}\n"));
+            }
+        }
+        head.push_str("# records: seconds since the start, < from the router, > to it, ! a mark\n");
+        file.write_all(head.as_bytes())?;
+        Ok(CaptureWriter {
+            file,
+            path: path.to_path_buf(),
+            start: Instant::now(),
+            redactor: Redactor::new(keep_secrets),
+            written: head.len() as u64,
+            limit: DEFAULT_LIMIT,
+            error: None,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The first write error, if any (the session goes on without its capture).
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    fn record(&mut self, dir: char, body: &str) {
+        if self.error.is_some() || self.written > self.limit {
+            return;
+        }
+        let t = self.start.elapsed();
+        let line = format!("{}.{:03} {dir} {body}\n", t.as_secs(), t.subsec_millis());
+        self.written += line.len() as u64;
+        if let Err(e) = self.file.write_all(line.as_bytes()).and_then(|_| self.file.flush()) {
+            self.error = Some(e.to_string());
+        }
+    }
+
+    /// Bytes from the router, one record per line of output.
+    pub fn received(&mut self, data: &[u8]) {
+        let data = self.redactor.received(data);
+        for piece in data.split_inclusive(|b| *b == b'\n') {
+            self.record('<', &encode(piece));
+        }
+    }
+
+    /// Bytes to the router; `secret` ones (typed at a password prompt) are withheld.
+    pub fn sent(&mut self, data: &[u8], secret: bool) {
+        if secret {
+            let n = data.len();
+            self.record('>', &format!("[withheld: typed at a password prompt, {n} bytes]"));
+            return;
+        }
+        self.redactor.sent(data);
+        self.record('>', &encode(data));
+    }
+
+    pub fn mark(&mut self, text: &str) {
+        self.record('!', &encode(text.as_bytes()));
+    }
+}
+
+/// A capture's default name: the data directory, the router and the date and time.
+pub fn default_path(router: &str) -> PathBuf {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    let safe: String = router
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .collect();
+    base.join("tunnelscope")
+        .join("captures")
+        .join(format!("{safe}-{}.tscap", timestamp_for_name()))
+}
+
+/// `2026-11-26T23-40-50Z` from the system clock.
+pub fn timestamp_for_name() -> String {
+    iso_now().replace(':', "-").split('.').next().unwrap_or("").to_string() + "Z"
+}
+
+/// The time now as `2026-11-26T23:40:50.123Z` (UTC, computed without a date crate).
+pub fn iso_now() -> String {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = d.as_secs() as i64;
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = if month <= 2 { y + 1 } else { y };
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60,
+        d.subsec_millis()
+    )
+}

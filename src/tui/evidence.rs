@@ -1,0 +1,128 @@
+//! The evidence bundle from the screen: what was read of one router, as files for the vendor.
+
+use super::app::App;
+use crate::analyze::{json, report, Analysis};
+use crate::capture::bundle::{self, Entry};
+use std::path::{Path, PathBuf};
+
+/// The files of a router's evidence: tables and findings as JSON, counters with their
+/// verdict, pings, and a short summary.
+pub fn entries(app: &App, i: usize) -> Vec<Entry> {
+    let r = &app.routers[i];
+    let analysis = Analysis {
+        state: r.state.clone(),
+        findings: r.findings.clone(),
+        files: vec![r.label.clone()],
+        bytes: 0,
+        lines: 0,
+    };
+    let snapshot = serde_json::to_vec_pretty(&json::to_value(&analysis)).unwrap_or_default();
+    let findings = serde_json::to_vec_pretty(&r.findings).unwrap_or_default();
+    let view = &app.counters[i];
+    let ping = &app.ping[i];
+    let verdict = view.verdict(Some(&ping.tally()));
+    let counters = serde_json::json!({
+        "policy": app.chosen_policy(i),
+        "since_baseline_secs": view.since_baseline().map(|d| d.as_secs()),
+        "counters": view.rows().iter().map(|c| serde_json::json!({
+            "section": c.section, "name": c.name, "value": c.value,
+            "baseline": c.baseline, "delta": c.delta(), "rate_per_sec": c.rate,
+            "error_counter": c.is_error,
+        })).collect::<Vec<_>>(),
+        "verdict": verdict.lines.iter().map(|l| serde_json::json!({
+            "severity": format!("{:?}", l.severity).to_lowercase(), "text": l.text,
+        })).collect::<Vec<_>>(),
+    });
+    let pings = serde_json::json!({
+        "target": ping.target, "running": ping.running, "sent": ping.sent,
+        "replied": ping.replied, "lost": ping.sent.saturating_sub(ping.replied),
+        "times_ms": ping.times_ms, "error": ping.error,
+    });
+    let mut summary = String::new();
+    summary.push_str(&format!(
+        "tunnelscope evidence for {}\nwritten {}\n",
+        r.status
+            .as_ref()
+            .and_then(|s| s.system_name.clone())
+            .unwrap_or_else(|| r.label.clone()),
+        crate::capture::iso_now()
+    ));
+    if let Some(s) = &r.status {
+        summary.push_str(&format!("link: {}\n", s.link));
+    }
+    summary.push_str(&format!(
+        "debug lines: {} ({} failures)\ncounters: {}\n\n",
+        r.debug.total(),
+        r.state.debug.failures,
+        verdict.headline()
+    ));
+    summary.push_str(&report::render(&analysis));
+    let mut v = vec![
+        Entry { name: "summary.txt".into(), data: summary.into_bytes() },
+        Entry { name: "snapshot.json".into(), data: snapshot },
+        Entry { name: "findings.json".into(), data: findings },
+        Entry { name: "counters.json".into(), data: serde_json::to_vec_pretty(&counters).unwrap_or_default() },
+        Entry { name: "pings.json".into(), data: serde_json::to_vec_pretty(&pings).unwrap_or_default() },
+    ];
+    for f in &r.saved {
+        if let Ok(data) = std::fs::read(f) {
+            let name = Path::new(f).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            v.push(Entry { name, data });
+        }
+    }
+    v
+}
+
+/// Write the bundle beside the capture (or in the data directory without one).
+pub fn bundle(app: &App, i: usize, capture: Option<&Path>) -> std::io::Result<PathBuf> {
+    let out = match capture {
+        Some(c) => bundle::path_for(c),
+        None => bundle::path_for(&crate::capture::default_path(&app.routers[i].label)),
+    };
+    if let Some(d) = out.parent() {
+        std::fs::create_dir_all(d)?;
+    }
+    bundle::write(&out, capture, &entries(app, i))
+}
+
+/// `tunnelscope bundle CAPTURE`: read the capture as a replay would, then write its bundle.
+pub async fn bundle_from_capture(capture: &Path, out: Option<&Path>) -> std::io::Result<PathBuf> {
+    use crate::console::session::Event;
+    use tokio::sync::mpsc;
+    if !crate::capture::read::is_capture(capture) {
+        return Err(std::io::Error::other(format!(
+            "{} is not a tunnelscope capture (it does not start with `{}`)",
+            capture.display(),
+            crate::capture::MAGIC
+        )));
+    }
+    let (tx, mut rx) = mpsc::channel(4096);
+    let (_ctl_tx, ctl_rx) = mpsc::channel(1);
+    let (ptx, _prx) = mpsc::channel(64);
+    let task = tokio::spawn(super::replay::run(
+        capture.to_path_buf(),
+        super::replay::Pace::Instant,
+        tx,
+        ctl_rx,
+        ptx,
+    ));
+    let label = capture
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut app = App::new(
+        vec![super::router::RouterView::new(label, super::debuglog::DEFAULT_SCROLLBACK)],
+        super::keymap::Keymap::builtin(),
+    );
+    while let Some((_, e)) = rx.recv().await {
+        let last = matches!(&e, Event::Mark(m) if m == "end of the capture");
+        app.routers[0].on_event(e);
+        app.refresh_counters(0);
+        if last {
+            break;
+        }
+    }
+    let _ = task.await;
+    let out = out.map(Path::to_path_buf).unwrap_or_else(|| bundle::path_for(capture));
+    bundle::write(&out, Some(capture), &entries(&app, 0))
+}

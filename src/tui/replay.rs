@@ -1,0 +1,150 @@
+//! Replaying a capture into the screen: the recorded bytes go through the same reading as a
+//! live session's, at the recorded pace (or faster, or all at once), with the recorded times
+//! on the debug lines. Pause, step, faster, slower and "next failure" come from the keys.
+
+use crate::alliedware::debug::Classifier;
+use crate::capture::read::{self, stamp, start_of_day_ms};
+use crate::capture::Direction;
+use crate::console::session::{Event, LoginState, Status};
+use crate::console::text::{Partial, TextCleaner};
+use crate::console::transcript::{Item, Transcript};
+use crate::tui::keymap::Command;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// How a replay runs.
+#[derive(Debug, Clone, Copy)]
+pub enum Pace {
+    /// Times the recorded pace (1.0 = as recorded).
+    Speed(f64),
+    /// Everything at once: the final state.
+    Instant,
+}
+
+/// Replay `path` as router 0's events; `controls` carries the replay keys; `progress` gets a
+/// line for the status bar.
+pub async fn run(
+    path: PathBuf,
+    pace: Pace,
+    events: mpsc::Sender<(usize, Event)>,
+    mut controls: mpsc::Receiver<Command>,
+    progress: mpsc::Sender<String>,
+) {
+    let (header, records) = match read::open(&path) {
+        Ok(x) => x,
+        Err(e) => {
+            let _ = events.send((0, Event::Error(format!("cannot read {}: {e}", path.display())))).await;
+            return;
+        }
+    };
+    let base = start_of_day_ms(&header);
+    let link = format!("replay of {}", path.display());
+    let mut status = Status {
+        link: link.clone(),
+        login: LoginState::Connecting,
+        privilege: None,
+        system_name: header.router.clone(),
+        debug_on: false,
+        line_share: 0.0,
+        last_poll: None,
+        bytes_per_sec: None,
+    };
+    let _ = events.send((0, Event::Status(status.clone()))).await;
+    let classifier = Classifier::builtin();
+    let mut cleaner = TextCleaner::default();
+    let mut transcript = Transcript::new(classifier);
+    let mut ev = Vec::new();
+    let mut items = Vec::new();
+    let (mut speed, instant) = match pace {
+        Pace::Speed(s) => (s.clamp(0.01, 1000.0), false),
+        Pace::Instant => (1.0, true),
+    };
+    let mut paused = false;
+    let mut skipping = false;
+    let mut last_ms = 0u64;
+    let records: Vec<_> = records.collect();
+    let total = records.len();
+    for (n, r) in records.into_iter().enumerate() {
+        // Wait as recorded (unless instant or jumping), answering the keys meanwhile.
+        let gap = Duration::from_millis(r.ms.saturating_sub(last_ms));
+        let mut waited = Duration::ZERO;
+        let mut step = false;
+        while !instant && !skipping && (paused || waited < gap.div_f64(speed)) && !step {
+            let t = Instant::now();
+            let slice = if paused { Duration::from_millis(200) } else { gap.div_f64(speed).saturating_sub(waited).min(Duration::from_millis(200)) };
+            match tokio::time::timeout(slice, controls.recv()).await {
+                Ok(Some(Command::ReplayPause)) => paused = !paused,
+                Ok(Some(Command::ReplayStep)) if paused => step = true,
+                Ok(Some(Command::ReplayFaster)) => speed = (speed * 2.0).min(1000.0),
+                Ok(Some(Command::ReplaySlower)) => speed = (speed / 2.0).max(0.01),
+                Ok(Some(Command::ReplayNext)) => {
+                    skipping = true;
+                    paused = false;
+                }
+                Ok(Some(_)) => {}
+                Ok(None) => return,
+                Err(_) => {}
+            }
+            if !paused {
+                waited += t.elapsed();
+            }
+            let state = if paused { "paused" } else { "playing" };
+            let _ = progress.try_send(format!("replay {state} x{speed} record {n}/{total}"));
+        }
+        last_ms = r.ms;
+        let _ = events.send((0, Event::Clock(stamp(base, r.ms)))).await;
+        match (r.dir, r.data) {
+            (Direction::In, Some(data)) => {
+                let _ = events.send((0, Event::Bytes(data.clone()))).await;
+                cleaner.feed(&data, &mut ev);
+                transcript.feed(&mut ev, &mut items);
+                // A prompt left standing is the router waiting: the command before it is done.
+                if let Partial::Prompt(p) = cleaner.partial() {
+                    let line = cleaner.line_number();
+                    transcript.prompt_seen(&p, line, &mut items);
+                    if status.login != LoginState::LoggedIn || status.privilege != Some(p.privilege) {
+                        status.login = LoginState::LoggedIn;
+                        status.privilege = Some(p.privilege);
+                        if p.system_name.is_some() {
+                            status.system_name = p.system_name.clone();
+                        }
+                        let _ = events.send((0, Event::Status(status.clone()))).await;
+                    }
+                }
+            }
+            (Direction::Out, Some(data)) => {
+                let text = String::from_utf8_lossy(&data).trim().to_ascii_lowercase();
+                if text.starts_with("enable isakmp debug") || text.starts_with("disable isakmp debug") {
+                    status.debug_on = text.starts_with("enable");
+                    let _ = events.send((0, Event::Status(status.clone()))).await;
+                }
+                if data.ends_with(b"\r") && !text.is_empty() {
+                    if let Some(p) = transcript.last_prompt.clone() {
+                        transcript.expect_echo(String::from_utf8_lossy(&data).trim(), p);
+                    }
+                }
+            }
+            (Direction::Mark, Some(data)) => {
+                let _ = events.send((0, Event::Mark(String::from_utf8_lossy(&data).into_owned()))).await;
+            }
+            _ => {}
+        }
+        for it in items.drain(..) {
+            let failure = matches!(&it, Item::Unsolicited(l, v) if v.map(|v| v.failure).unwrap_or_else(|| classifier.scan(&l.text).failure));
+            let _ = events.send((0, Event::Item(it, Instant::now()))).await;
+            if failure && skipping {
+                skipping = false;
+                paused = true;
+            }
+        }
+    }
+    cleaner.finish(&mut ev);
+    transcript.feed(&mut ev, &mut items);
+    transcript.finish(&mut items);
+    for it in items.drain(..) {
+        let _ = events.send((0, Event::Item(it, Instant::now()))).await;
+    }
+    let _ = progress.try_send(format!("replay finished: {total} records"));
+    let _ = events.send((0, Event::Mark("end of the capture".into()))).await;
+}
