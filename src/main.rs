@@ -303,7 +303,15 @@ fn run_connect(args: ConnectArgs) -> anyhow::Result<ExitCode> {
     let mut cfg = session_config(&args.link)?;
     cfg.reconnect = true;
     let opts = screen_options(&args.screen, args.ping.clone())?;
-    runtime()?.block_on(tunnelscope::tui::run::run(
+    let rt = runtime()?;
+    // Open the link once before the screen takes the terminal: an unknown SSH host key is
+    // asked about on a normal terminal, and a wrong password or a missing device is said
+    // plainly instead of inside the screen.
+    if !matches!(cfg.target, tunnelscope::link::Target::Sim { .. }) {
+        let link = rt.block_on(tunnelscope::link::open(&cfg.target, &cfg.link))?;
+        drop(link);
+    }
+    rt.block_on(tunnelscope::tui::run::run(
         tunnelscope::tui::run::Source::Live(Box::new(cfg)),
         opts,
     ))?;
