@@ -81,7 +81,7 @@ pub struct ScreenArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
-    /// The scenario to start on (switch inside the demo with F2)
+    /// The scenario to start on (switch inside the demo with S; o shows the other router)
     #[arg(long, default_value = "healthy")]
     pub scenario: String,
     #[command(flatten)]

@@ -93,7 +93,11 @@ pub fn parse_record(line: &str, number: usize) -> Option<Record> {
         "!" => Direction::Mark,
         _ => return None,
     };
-    let data = if rest.starts_with('[') { None } else { Some(decode(rest)?) };
+    let data = if rest.starts_with('[') {
+        None
+    } else {
+        Some(decode(rest)?)
+    };
     Some(Record {
         ms,
         dir,

@@ -47,9 +47,16 @@ pub fn open(path: &Path) -> std::io::Result<(Header, impl Iterator<Item = Record
 /// Seconds-of-day of `HH:MM:SS` in the `started` header (UTC), for replay clocks.
 pub fn start_of_day_ms(header: &Header) -> u64 {
     let Some(s) = &header.started else { return 0 };
-    let Some(t) = s.split('T').nth(1) else { return 0 };
+    let Some(t) = s.split('T').nth(1) else {
+        return 0;
+    };
     let mut parts = t.trim_end_matches('Z').split([':', '.']);
-    let mut next = || parts.next().and_then(|p| p.parse::<u64>().ok()).unwrap_or(0);
+    let mut next = || {
+        parts
+            .next()
+            .and_then(|p| p.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
     let (h, m, sec, ms) = (next(), next(), next(), next());
     ((h * 60 + m) * 60 + sec) * 1000 + ms
 }

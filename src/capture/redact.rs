@@ -77,7 +77,10 @@ fn redact_line(line: &str) -> String {
     let redacted: Vec<String> = tail
         .split(' ')
         .map(|w| {
-            let hexish = w.len() >= 6 && w.trim_start_matches("0x").chars().all(|c| c.is_ascii_hexdigit());
+            let hexish = w.len() >= 6
+                && w.trim_start_matches("0x")
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit());
             if (leader.is_some() && !w.is_empty()) || hexish {
                 "[redacted]".to_string()
             } else {
@@ -106,15 +109,26 @@ mod tests {
         assert!(!shows_keys("show ipsec sa"));
         let mut r = Redactor::new(false);
         r.sent(b"show enco key=1\r");
-        let out = r.received(b"Key Id .......... 1\r\nValue ........... 0xDEADBEEF0123 4567\r\nsecret: friend\r\n");
+        let out = r.received(
+            b"Key Id .......... 1\r\nValue ........... 0xDEADBEEF0123 4567\r\nsecret: friend\r\n",
+        );
         let t = String::from_utf8(out).unwrap();
-        assert!(!t.contains("DEADBEEF") && !t.contains("4567") && !t.contains("friend"), "{t}");
+        assert!(
+            !t.contains("DEADBEEF") && !t.contains("4567") && !t.contains("friend"),
+            "{t}"
+        );
         assert!(t.contains("Value ........... [redacted]"), "{t}");
         r.received(b"SecOff Peer1> ");
         r.sent(b"show ipsec sa\r");
-        assert_eq!(r.received(b"Value .... 0xDEADBEEF\r\n"), b"Value .... 0xDEADBEEF\r\n");
+        assert_eq!(
+            r.received(b"Value .... 0xDEADBEEF\r\n"),
+            b"Value .... 0xDEADBEEF\r\n"
+        );
         let mut keep = Redactor::new(true);
         keep.sent(b"show enco key=1\r");
-        assert_eq!(keep.received(b"Value .... 0xAB\r\n"), b"Value .... 0xAB\r\n");
+        assert_eq!(
+            keep.received(b"Value .... 0xAB\r\n"),
+            b"Value .... 0xAB\r\n"
+        );
     }
 }

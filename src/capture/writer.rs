@@ -28,7 +28,11 @@ impl CaptureWriter {
         }
         let mut file = File::create(path)?;
         let mut head = format!("{MAGIC}\n");
-        for (k, v) in [("router", &header.router), ("link", &header.link), ("started", &header.started)] {
+        for (k, v) in [
+            ("router", &header.router),
+            ("link", &header.link),
+            ("started", &header.started),
+        ] {
             if let Some(v) = v {
                 head.push_str(&format!("# {k}: {v}\n"));
             }
@@ -62,7 +66,11 @@ impl CaptureWriter {
         let t = self.start.elapsed();
         let line = format!("{}.{:03} {dir} {body}\n", t.as_secs(), t.subsec_millis());
         self.written += line.len() as u64;
-        if let Err(e) = self.file.write_all(line.as_bytes()).and_then(|_| self.file.flush()) {
+        if let Err(e) = self
+            .file
+            .write_all(line.as_bytes())
+            .and_then(|_| self.file.flush())
+        {
             self.error = Some(e.to_string());
         }
     }
@@ -79,7 +87,10 @@ impl CaptureWriter {
     pub fn sent(&mut self, data: &[u8], secret: bool) {
         if secret {
             let n = data.len();
-            self.record('>', &format!("[withheld: typed at a password prompt, {n} bytes]"));
+            self.record(
+                '>',
+                &format!("[withheld: typed at a password prompt, {n} bytes]"),
+            );
             return;
         }
         self.redactor.sent(data);
@@ -99,7 +110,13 @@ pub fn default_path(router: &str) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."));
     let safe: String = router
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     base.join("tunnelscope")
         .join("captures")
@@ -108,7 +125,13 @@ pub fn default_path(router: &str) -> PathBuf {
 
 /// `2026-11-26T23-40-50Z` from the system clock.
 pub fn timestamp_for_name() -> String {
-    iso_now().replace(':', "-").split('.').next().unwrap_or("").to_string() + "Z"
+    iso_now()
+        .replace(':', "-")
+        .split('.')
+        .next()
+        .unwrap_or("")
+        .to_string()
+        + "Z"
 }
 
 /// The time now as `2026-11-26T23:40:50.123Z` (UTC, computed without a date crate).

@@ -116,7 +116,10 @@ pub enum Event {
     Mark(String),
     /// Bytes sent to the router (for captures); `secret` when they are a password, which
     /// is then not included.
-    Sent { bytes: Vec<u8>, secret: bool },
+    Sent {
+        bytes: Vec<u8>,
+        secret: bool,
+    },
     /// The time of the events that follow, `HH:MM:SS.mmm` (replays: as recorded).
     Clock(String),
     /// A poll cycle's measures: command, bytes, seconds.

@@ -170,6 +170,8 @@ pub struct App {
     /// Per router: the policy whose counters are shown, and their view.
     pub policy: Vec<Option<String>>,
     pub counters: Vec<CounterView>,
+    /// Per router: the counters reads already given to its view.
+    counters_seen: Vec<u64>,
     pub ping: Vec<PingState>,
     pub ping_from: PingFrom,
     /// Ping start/stop asked for (the run loop starts or stops the pinger).
@@ -221,6 +223,7 @@ impl App {
             outbox: Vec::new(),
             policy: vec![None; n],
             counters: (0..n).map(|_| CounterView::new()).collect(),
+            counters_seen: vec![u64::MAX; n],
             ping: vec![PingState::default(); n],
             ping_from: PingFrom::Local,
             ping_request: None,
@@ -298,18 +301,17 @@ impl App {
         if readings.is_empty() {
             return;
         }
-        let at = self.clock();
-        let view = &mut self.counters[idx];
-        if view.last_at().is_none()
-            || view
-                .rows()
-                .iter()
-                .zip(readings.iter())
-                .any(|(r, c)| r.value != c.value)
-            || view.rows().len() != readings.len()
-        {
-            let _ = view.update(at, &readings);
+        // One update per counters display read (an unchanged reading is an idle interval
+        // and counts too), never per event.
+        let reads = self.routers[idx].counters_reads;
+        if self.counters_seen.get(idx).copied() == Some(reads) {
+            return;
         }
+        if let Some(seen) = self.counters_seen.get_mut(idx) {
+            *seen = reads;
+        }
+        let at = self.clock();
+        let _ = self.counters[idx].update(at, &readings);
     }
 
     /// A key from the terminal.
@@ -638,6 +640,16 @@ impl App {
                 self.zoom = false;
                 self.debug.search.clear();
             }
+            Command::RouterNext => {
+                if self.routers.len() > 1 {
+                    self.current = (self.current + 1) % self.routers.len();
+                    self.table_row = 0;
+                    self.doctor_row = 0;
+                    self.debug.selected = None;
+                    let label = self.routers[self.current].label.clone();
+                    self.say(format!("showing {label}"));
+                }
+            }
             Command::ShowDebugIpsec => {
                 self.show_debug_request = true;
                 self.say("running show debug ipsec (it takes a while on a slow line)");
@@ -680,6 +692,7 @@ impl App {
         };
         self.policy[idx] = Some(names[j].clone());
         self.counters[idx] = CounterView::new();
+        self.counters_seen[idx] = u64::MAX;
         self.send(Request::SetPolicies(vec![names[j].clone()]));
         self.refresh_counters(idx);
     }

@@ -58,15 +58,33 @@ pub fn entries(app: &App, i: usize) -> Vec<Entry> {
     ));
     summary.push_str(&report::render(&analysis));
     let mut v = vec![
-        Entry { name: "summary.txt".into(), data: summary.into_bytes() },
-        Entry { name: "snapshot.json".into(), data: snapshot },
-        Entry { name: "findings.json".into(), data: findings },
-        Entry { name: "counters.json".into(), data: serde_json::to_vec_pretty(&counters).unwrap_or_default() },
-        Entry { name: "pings.json".into(), data: serde_json::to_vec_pretty(&pings).unwrap_or_default() },
+        Entry {
+            name: "summary.txt".into(),
+            data: summary.into_bytes(),
+        },
+        Entry {
+            name: "snapshot.json".into(),
+            data: snapshot,
+        },
+        Entry {
+            name: "findings.json".into(),
+            data: findings,
+        },
+        Entry {
+            name: "counters.json".into(),
+            data: serde_json::to_vec_pretty(&counters).unwrap_or_default(),
+        },
+        Entry {
+            name: "pings.json".into(),
+            data: serde_json::to_vec_pretty(&pings).unwrap_or_default(),
+        },
     ];
     for f in &r.saved {
         if let Ok(data) = std::fs::read(f) {
-            let name = Path::new(f).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = Path::new(f)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             v.push(Entry { name, data });
         }
     }
@@ -111,7 +129,10 @@ pub async fn bundle_from_capture(capture: &Path, out: Option<&Path>) -> std::io:
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     let mut app = App::new(
-        vec![super::router::RouterView::new(label, super::debuglog::DEFAULT_SCROLLBACK)],
+        vec![super::router::RouterView::new(
+            label,
+            super::debuglog::DEFAULT_SCROLLBACK,
+        )],
         super::keymap::Keymap::builtin(),
     );
     while let Some((_, e)) = rx.recv().await {
@@ -123,6 +144,8 @@ pub async fn bundle_from_capture(capture: &Path, out: Option<&Path>) -> std::io:
         }
     }
     let _ = task.await;
-    let out = out.map(Path::to_path_buf).unwrap_or_else(|| bundle::path_for(capture));
+    let out = out
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| bundle::path_for(capture));
     bundle::write(&out, Some(capture), &entries(&app, 0))
 }

@@ -34,7 +34,12 @@ pub async fn run(
     let (header, records) = match read::open(&path) {
         Ok(x) => x,
         Err(e) => {
-            let _ = events.send((0, Event::Error(format!("cannot read {}: {e}", path.display())))).await;
+            let _ = events
+                .send((
+                    0,
+                    Event::Error(format!("cannot read {}: {e}", path.display())),
+                ))
+                .await;
             return;
         }
     };
@@ -72,7 +77,13 @@ pub async fn run(
         let mut step = false;
         while !instant && !skipping && (paused || waited < gap.div_f64(speed)) && !step {
             let t = Instant::now();
-            let slice = if paused { Duration::from_millis(200) } else { gap.div_f64(speed).saturating_sub(waited).min(Duration::from_millis(200)) };
+            let slice = if paused {
+                Duration::from_millis(200)
+            } else {
+                gap.div_f64(speed)
+                    .saturating_sub(waited)
+                    .min(Duration::from_millis(200))
+            };
             match tokio::time::timeout(slice, controls.recv()).await {
                 Ok(Some(Command::ReplayPause)) => paused = !paused,
                 Ok(Some(Command::ReplayStep)) if paused => step = true,
@@ -103,7 +114,8 @@ pub async fn run(
                 if let Partial::Prompt(p) = cleaner.partial() {
                     let line = cleaner.line_number();
                     transcript.prompt_seen(&p, line, &mut items);
-                    if status.login != LoginState::LoggedIn || status.privilege != Some(p.privilege) {
+                    if status.login != LoginState::LoggedIn || status.privilege != Some(p.privilege)
+                    {
                         status.login = LoginState::LoggedIn;
                         status.privilege = Some(p.privilege);
                         if p.system_name.is_some() {
@@ -115,7 +127,9 @@ pub async fn run(
             }
             (Direction::Out, Some(data)) => {
                 let text = String::from_utf8_lossy(&data).trim().to_ascii_lowercase();
-                if text.starts_with("enable isakmp debug") || text.starts_with("disable isakmp debug") {
+                if text.starts_with("enable isakmp debug")
+                    || text.starts_with("disable isakmp debug")
+                {
                     status.debug_on = text.starts_with("enable");
                     let _ = events.send((0, Event::Status(status.clone()))).await;
                 }
@@ -126,7 +140,9 @@ pub async fn run(
                 }
             }
             (Direction::Mark, Some(data)) => {
-                let _ = events.send((0, Event::Mark(String::from_utf8_lossy(&data).into_owned()))).await;
+                let _ = events
+                    .send((0, Event::Mark(String::from_utf8_lossy(&data).into_owned())))
+                    .await;
             }
             _ => {}
         }
@@ -146,5 +162,7 @@ pub async fn run(
         let _ = events.send((0, Event::Item(it, Instant::now()))).await;
     }
     let _ = progress.try_send(format!("replay finished: {total} records"));
-    let _ = events.send((0, Event::Mark("end of the capture".into()))).await;
+    let _ = events
+        .send((0, Event::Mark("end of the capture".into())))
+        .await;
 }

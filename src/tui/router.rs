@@ -59,6 +59,8 @@ pub struct RouterView {
     pub fixed_stamp: Option<String>,
     /// Files saved for this router (show debug ipsec), for the bundle.
     pub saved: Vec<String>,
+    /// Counter displays read so far (each one is a reading for the delta view).
+    pub counters_reads: u64,
 }
 
 fn ike_key(s: &IkeSa) -> String {
@@ -97,6 +99,7 @@ impl RouterView {
             errors: Vec::new(),
             fixed_stamp: None,
             saved: Vec::new(),
+            counters_reads: 0,
         }
     }
 
@@ -167,6 +170,13 @@ impl RouterView {
         }
         let before = self.state.snapshot.clone();
         let block = matches!(item, Item::Block(_));
+        let display = match &item {
+            Item::Block(b) => Some(b.command.display),
+            _ => None,
+        };
+        if display == Some(crate::alliedware::commands::Display::Counters) {
+            self.counters_reads += 1;
+        }
         let ev = self.state.apply(
             item,
             Classifier::builtin(),
@@ -190,12 +200,15 @@ impl RouterView {
             });
         }
         if block {
-            self.after_read(&before);
+            self.after_read(
+                &before,
+                display == Some(crate::alliedware::commands::Display::IsakmpExchange),
+            );
         }
     }
 
     /// A display was read: work out what changed, how exchanges progress, and the findings.
-    fn after_read(&mut self, before: &crate::model::Snapshot) {
+    fn after_read(&mut self, before: &crate::model::Snapshot, exchanges_read: bool) {
         let now = Instant::now();
         let s = &self.state.snapshot;
         let mut changed = HashSet::new();
@@ -231,8 +244,12 @@ impl RouterView {
             self.changed = changed;
         }
         // Exchanges: follow each through its states, so a stall shows its length.
-        let live: HashSet<u32> = s.exchanges.iter().map(|e| e.id).collect();
-        self.progress.retain(|id, _| live.contains(id));
+        // Forgotten only when the exchange table says so: retransmissions seen in the debug
+        // stream before the exchange was first read must not be lost.
+        if exchanges_read {
+            let live: HashSet<u32> = s.exchanges.iter().map(|e| e.id).collect();
+            self.progress.retain(|id, _| live.contains(id));
+        }
         for e in &s.exchanges {
             let p = self.progress.entry(e.id).or_default();
             p.first_seen.get_or_insert(now);

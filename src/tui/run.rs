@@ -52,8 +52,14 @@ fn capture_path(choice: &CaptureChoice, label: &str, i: usize, n: usize) -> Opti
         CaptureChoice::Off => None,
         CaptureChoice::Default => Some(crate::capture::default_path(label)),
         CaptureChoice::Path(p) if n > 1 && i > 0 => {
-            let stem = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-            let ext = p.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+            let stem = p
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let ext = p
+                .extension()
+                .map(|e| format!(".{}", e.to_string_lossy()))
+                .unwrap_or_default();
             Some(p.with_file_name(format!("{stem}-{}{ext}", label.to_ascii_lowercase())))
         }
         CaptureChoice::Path(p) => Some(p.clone()),
@@ -64,8 +70,16 @@ fn capture_path(choice: &CaptureChoice, label: &str, i: usize, n: usize) -> Opti
 /// the per-SA and per-policy ones expanded from what was read.
 fn show_debug_fallback(r: &RouterView) -> Vec<String> {
     let mut v: Vec<String> = [
-        "show system", "show file", "show install", "show feature", "show release",
-        "show config dynamic", "show buffer scan", "show cpu", "show log", "show exception",
+        "show system",
+        "show file",
+        "show install",
+        "show feature",
+        "show release",
+        "show config dynamic",
+        "show buffer scan",
+        "show cpu",
+        "show log",
+        "show exception",
         "show ipsec policy sabundle",
     ]
     .iter()
@@ -80,9 +94,15 @@ fn show_debug_fallback(r: &RouterView) -> Vec<String> {
         v.push(session::counters_command(&p));
     }
     for c in [
-        "show enco", "show enco channel", "show enco counters", "show isakmp sa",
-        "show isakmp exchange", "show isakmp exchange detail", "show isakmp sa detail",
-        "show isakmp counters", "show ffile check",
+        "show enco",
+        "show enco channel",
+        "show enco counters",
+        "show isakmp sa",
+        "show isakmp exchange",
+        "show isakmp exchange detail",
+        "show isakmp sa detail",
+        "show isakmp counters",
+        "show ffile check",
     ] {
         v.push(c.to_string());
     }
@@ -150,7 +170,12 @@ fn start(
         Source::Replay(path, _) => {
             // No session: the replay task sends router 0's events.
             let (req_tx, _req_rx) = mpsc::channel(64);
-            return (Routers { requests: vec![req_tx] }, vec![path.display().to_string()]);
+            return (
+                Routers {
+                    requests: vec![req_tx],
+                },
+                vec![path.display().to_string()],
+            );
         }
         Source::Live(cfg) => vec![((**cfg).clone(), None)],
         Source::Demo(s) => {
@@ -351,20 +376,31 @@ async fn event_loop(term: &mut Term, source: Source, opts: Options) -> anyhow::R
             match crate::capture::CaptureWriter::create(&p, &header, opts.keep_secrets) {
                 Ok(w) => Some(w),
                 Err(e) => {
-                    app.routers[i].errors.push(format!("no capture: cannot write {}: {e}", p.display()));
+                    app.routers[i]
+                        .errors
+                        .push(format!("no capture: cannot write {}: {e}", p.display()));
                     None
                 }
             }
         });
         writers.push(w);
     }
-    app.capture = writers.first().and_then(|w| w.as_ref()).map(|w| w.path().display().to_string());
+    app.capture = writers
+        .first()
+        .and_then(|w| w.as_ref())
+        .map(|w| w.path().display().to_string());
     // A replay runs as a task that sends router 0's events.
     let (replay_tx, replay_rx) = mpsc::channel(16);
     let (replay_progress_tx, mut replay_progress) = mpsc::channel::<String>(16);
     if let Source::Replay(path, pace) = &source {
         app.replaying = true;
-        tokio::spawn(super::replay::run(path.clone(), *pace, ev_tx.clone(), replay_rx, replay_progress_tx));
+        tokio::spawn(super::replay::run(
+            path.clone(),
+            *pace,
+            ev_tx.clone(),
+            replay_rx,
+            replay_progress_tx,
+        ));
     }
     // `show debug ipsec` in progress per router: its clean lines, and the last command it needs.
     let mut show_debug: Vec<Option<(crate::console::text::TextCleaner, Vec<String>, String)>> =
@@ -514,12 +550,19 @@ async fn event_loop(term: &mut Term, source: Source, opts: Options) -> anyhow::R
             let i = app.current;
             if let Some(tx) = routers.requests.get(i) {
                 let _ = tx.send(Request::Command("show debug ipsec".into())).await;
-                show_debug[i] = Some((crate::console::text::TextCleaner::default(), Vec::new(), "show debug ipsec".into()));
+                show_debug[i] = Some((
+                    crate::console::text::TextCleaner::default(),
+                    Vec::new(),
+                    "show debug ipsec".into(),
+                ));
             }
         }
         if std::mem::take(&mut app.bundle_request) {
             let i = app.current;
-            let cap = writers.get(i).and_then(|w| w.as_ref()).map(|w| w.path().to_path_buf());
+            let cap = writers
+                .get(i)
+                .and_then(|w| w.as_ref())
+                .map(|w| w.path().to_path_buf());
             let msg = match super::evidence::bundle(&app, i, cap.as_deref()) {
                 Ok(p) => format!("evidence bundle written: {}", p.display()),
                 Err(e) => format!("cannot write the bundle: {e}"),

@@ -191,7 +191,11 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
     let sep = || Span::styled(" | ", Style::new().fg(Color::DarkGray));
     match &r.status {
         Some(s) => {
-            spans.push(Span::raw(s.link.clone()));
+            // Most needed first: a narrow terminal cuts the end of the line.
+            spans.push(Span::styled(
+                s.system_name.clone().unwrap_or_else(|| r.label.clone()),
+                Style::new().add_modifier(Modifier::BOLD),
+            ));
             spans.push(sep());
             let login = match s.login {
                 crate::console::session::LoginState::LoggedIn => s
@@ -201,11 +205,6 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
                 other => format!("{other:?}").to_lowercase(),
             };
             spans.push(Span::raw(login));
-            spans.push(sep());
-            spans.push(Span::styled(
-                s.system_name.clone().unwrap_or_else(|| r.label.clone()),
-                Style::new().add_modifier(Modifier::BOLD),
-            ));
             spans.push(sep());
             spans.push(if s.debug_on {
                 Span::styled("debug ON", Style::new().fg(Color::Black).bg(Color::Yellow))
@@ -221,6 +220,8 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
                 "{age}, line {:.0}%",
                 s.line_share * 100.0
             )));
+            spans.push(sep());
+            spans.push(Span::raw(s.link.clone()));
         }
         None => spans.push(Span::raw(format!("{}: connecting...", r.label))),
     }
@@ -364,8 +365,15 @@ fn draw_overlay(f: &mut Frame, app: &App, area: Rect) {
             ("Scenario (Enter switches, Esc cancels)".into(), lines)
         }
     };
-    let h = (lines.len() as u16 + 2).min(area.height);
-    let w = (area.width * 9 / 10).max(40);
+    // As wide as the longest line needs (within the screen), as tall as the wrapped lines.
+    let longest = lines.iter().map(|l| l.width()).max().unwrap_or(20) as u16 + 4;
+    let w = longest.clamp(40.min(area.width), area.width.saturating_sub(4).max(20));
+    let inner_w = w.saturating_sub(2).max(1) as usize;
+    let wrapped: usize = lines
+        .iter()
+        .map(|l| l.width().div_ceil(inner_w).max(1))
+        .sum();
+    let h = (wrapped as u16 + 2).min(area.height);
     let r = centered(area, w, h);
     f.render_widget(Clear, r);
     f.render_widget(

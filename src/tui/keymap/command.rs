@@ -77,6 +77,7 @@ commands! {
     HistoryPrev "history-prev" "history" "Previous command from the history";
     HistoryNext "history-next" "history fwd" "Next command from the history";
     Complete "complete" "complete" "Complete a known show command";
+    RouterNext "router-next" "router" "Show the other router (the other end of the tunnel)";
     ShowDebugIpsec "show-debug-ipsec" "show debug" "Run show debug ipsec, save it next to the capture and read it";
     Bundle "bundle" "bundle" "Write the evidence bundle (capture, tables, counters, pings, findings)";
     ReplayPause "replay-pause" "pause" "Replay: pause or go on";

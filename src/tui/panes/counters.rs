@@ -60,7 +60,8 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect, block: Block) {
         .iter()
         .map(|l| l.width().div_ceil(w).max(1))
         .sum::<usize>()
-        .min(inner.height as usize);
+        // In a small pane the verdict keeps room for the two traffic counters below it.
+        .min((inner.height as usize).saturating_sub(2).max(1));
     let head_area = Rect {
         height: head_h as u16,
         ..inner

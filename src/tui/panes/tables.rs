@@ -41,10 +41,13 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect, block: Block) {
     };
     // Heights: each table its rows plus title and header, sharing what is left.
     let h = inner.height;
-    let want = |n: usize| (n.max(1) as u16) + 2;
+    // On a small screen the column headers go, so that rows still show (80x24).
+    let compact = h < 12;
+    let extra: u16 = if compact { 1 } else { 2 };
+    let want = |n: usize| (n.max(1) as u16) + extra;
     let (a, b) = (want(s.ike_sas.len()), want(s.exchanges.len()));
-    let a = a.min(h / 3 + 1);
-    let b = b.min(h / 3);
+    let a = a.min((h / 3 + 1).max(extra + 1));
+    let b = b.min((h / 3).max(extra + 1));
     let [ike, exch, ipsec_area] = Layout::vertical([
         Constraint::Length(a),
         Constraint::Length(b),
@@ -95,7 +98,8 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect, block: Block) {
         f,
         ike,
         title(0, "ISAKMP SAs", s.ike_sas.len(), s.seen.ike_sas),
-        table(
+        headed(
+            compact,
             vec![
                 "SA",
                 "Peer",
@@ -175,7 +179,8 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect, block: Block) {
         f,
         exch,
         title(1, "Exchanges", s.exchanges.len(), s.seen.exchanges),
-        table(
+        headed(
+            compact,
             vec!["Id", "Ph", "State", "Peer", "Type", "Progress"],
             rows,
             vec![
@@ -227,7 +232,8 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect, block: Block) {
         f,
         ipsec_area,
         title(2, "IPsec SAs", s.ipsec_sas.len(), s.seen.ipsec_sas),
-        table(
+        headed(
+            compact,
             vec!["SA", "Policy", "Bnd", "State", "Proto", "OutSPI", "InSPI"],
             rows,
             vec![
@@ -250,6 +256,20 @@ fn sort_by<T>(rows: &mut [T], col: usize, key: impl Fn(&T) -> (String, String, S
         2 => rows.sort_by_key(|r| key(r).1),
         3 => rows.sort_by_key(|r| key(r).2),
         _ => {}
+    }
+}
+
+/// A table with its column header, or without it when space is short.
+fn headed<'a>(
+    compact: bool,
+    header: Vec<&'a str>,
+    rows: Vec<Row<'a>>,
+    widths: Vec<Constraint>,
+) -> ratatui::widgets::Table<'a> {
+    if compact {
+        ratatui::widgets::Table::new(rows, widths).column_spacing(1)
+    } else {
+        table(header, rows, widths)
     }
 }
 

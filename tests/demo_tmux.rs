@@ -1,0 +1,395 @@
+//! End to end: the release binary's `demo` in a real tmux, driven by the default keys, the
+//! screen captured and asserted, at 200x60 and at 80x24; and a wrong scenario name.
+//!
+//! tmux is required (`apt-get install tmux`; `.ci/run` installs it): without it these tests
+//! fail, they are never skipped. Each test has its own tmux server on a private socket, so
+//! tests running in parallel and the user's own tmux never meet; the server is killed when
+//! the test ends, also when it fails.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// The binary to drive: the release build, as a user runs it, when it is there and newer
+/// than the test profile's build (CI runs `cargo build --release` before the tests, see
+/// `.ci/run`); otherwise the binary cargo built for these tests.
+fn binary() -> PathBuf {
+    let debug = PathBuf::from(env!("CARGO_BIN_EXE_tunnelscope"));
+    let release = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/tunnelscope");
+    let modified = |p: &Path| p.metadata().and_then(|m| m.modified()).ok();
+    match (modified(&release), modified(&debug)) {
+        (Some(r), Some(d)) if r >= d => release,
+        (Some(_), None) => release,
+        _ => debug,
+    }
+}
+
+/// A tmux server of our own (socket in a private directory) with one session running `sh`.
+struct Tmux {
+    dir: PathBuf,
+    socket: PathBuf,
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd().arg("kill-server").output();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn tmux_missing(e: std::io::Error) -> ! {
+    panic!(
+        "cannot run tmux ({e}): these end-to-end tests need it; install it \
+         (Debian/Ubuntu: `apt-get install tmux`, macOS: `brew install tmux`)"
+    )
+}
+
+impl Tmux {
+    fn start(width: u16, height: u16) -> Tmux {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "ts-tmux-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let t = Tmux {
+            socket: dir.join("sock"),
+            dir,
+        };
+        let out = t
+            .cmd()
+            .args(["-f", "/dev/null", "new-session", "-d", "-s", "ts", "-x"])
+            .arg(width.to_string())
+            .arg("-y")
+            .arg(height.to_string())
+            .arg("env PS1='$ ' sh")
+            .output()
+            .unwrap_or_else(|e| tmux_missing(e));
+        assert!(out.status.success(), "tmux new-session: {}", err(&out));
+        t.ok(&["set", "-g", "escape-time", "0"]);
+        t.ok(&["set", "-g", "window-size", "manual"]);
+        t.ok(&[
+            "resize-window",
+            "-t",
+            "ts",
+            "-x",
+            &width.to_string(),
+            "-y",
+            &height.to_string(),
+        ]);
+        let size = t.display("#{pane_width}x#{pane_height}");
+        assert_eq!(size, format!("{width}x{height}"), "pane size");
+        t
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::new("tmux");
+        c.arg("-S").arg(&self.socket).env_remove("TMUX");
+        c
+    }
+
+    fn ok(&self, args: &[&str]) -> Output {
+        let out = self
+            .cmd()
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| tmux_missing(e));
+        assert!(out.status.success(), "tmux {args:?}: {}", err(&out));
+        out
+    }
+
+    fn display(&self, format: &str) -> String {
+        let out = self.ok(&["display-message", "-p", "-t", "ts", format]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// Text typed as is.
+    fn type_text(&self, text: &str) {
+        self.ok(&["send-keys", "-t", "ts", "-l", text]);
+    }
+
+    /// Keys by tmux's names (`Enter`, `Down`, `Escape`, `Tab`, `BTab`), or characters.
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "ts"];
+        args.extend_from_slice(keys);
+        self.ok(&args);
+    }
+
+    /// The screen as text.
+    fn capture(&self) -> String {
+        let out = self.ok(&["capture-pane", "-p", "-t", "ts"]);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The screen with its colours as escape sequences.
+    fn capture_ansi(&self) -> String {
+        let out = self.ok(&["capture-pane", "-p", "-e", "-t", "ts"]);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Capture every 200 ms until `ok` holds, up to `within`; the screen that satisfied it.
+    fn wait(&self, what: &str, within: Duration, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + within;
+        loop {
+            let screen = self.capture();
+            if ok(&screen) {
+                return screen;
+            }
+            if Instant::now() >= deadline {
+                panic!(
+                    "not seen within {} s: {what}\n--- screen ---\n{screen}--- end ---",
+                    within.as_secs_f64()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    fn wait_for(&self, text: &str, within: Duration) -> String {
+        self.wait(&format!("{text:?}"), within, |s| s.contains(text))
+    }
+
+    /// Start the demo from the shell, with config and data directories of its own (no user
+    /// keymap read, no capture left in the user's data directory).
+    fn run_demo(&self) {
+        let (config, data) = (self.dir.join("config"), self.dir.join("data"));
+        std::fs::create_dir_all(&config).unwrap();
+        std::fs::create_dir_all(&data).unwrap();
+        eprintln!("driving {}", binary().display());
+        self.type_text(&format!(
+            "XDG_CONFIG_HOME='{}' XDG_DATA_HOME='{}' '{}' demo",
+            config.display(),
+            data.display(),
+            binary().display()
+        ));
+        self.keys(&["Enter"]);
+    }
+
+    /// After quitting: the program has ended, the terminal is back to normal (main screen,
+    /// cursor shown, line discipline cooked so a typed command runs), the prompt is back.
+    fn assert_restored(&self) {
+        self.wait("the demo ends", Duration::from_secs(10), |_| {
+            self.display("#{alternate_on}") == "0"
+        });
+        self.type_text("echo restored-ok");
+        self.keys(&["Enter"]);
+        let screen = self.wait(
+            "the shell runs a command again",
+            Duration::from_secs(5),
+            |s| s.lines().any(|l| l.trim_end() == "restored-ok"),
+        );
+        assert!(!screen.contains("Debug stream"), "{screen}");
+        assert_eq!(self.display("#{cursor_flag}"), "1", "cursor shown again");
+        assert_eq!(self.display("#{pane_current_command}"), "sh");
+    }
+}
+
+fn err(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// An SGR foreground colour of the 8 basic ones (0 black ... 6 cyan, 7 white) in a captured
+/// line: tmux writes `ESC[38;5;Nm`, a terminal may write `ESC[3Nm`.
+fn has_fg(s: &str, n: u8) -> bool {
+    s.contains(&format!("\x1b[38;5;{n}m")) || s.contains(&format!("\x1b[3{n}m"))
+}
+
+fn has_bg(s: &str, n: u8) -> bool {
+    s.contains(&format!("\x1b[48;5;{n}m")) || s.contains(&format!("\x1b[4{n}m"))
+}
+
+fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
+}
+
+/// The last two lines of the screen: the status bar and the hint bar.
+fn bars(screen: &str) -> (String, String) {
+    let lines: Vec<&str> = screen.lines().collect();
+    let n = lines.len();
+    assert!(n >= 2, "{screen}");
+    (lines[n - 2].to_string(), lines[n - 1].to_string())
+}
+
+#[test]
+fn demo_200x60_debug_reset_ping_help_quit() {
+    let t = Tmux::start(200, 60);
+    let started = Instant::now();
+    t.run_demo();
+    // Tables filled within 5 s.
+    let screen = t.wait("the tables filled", secs(5), |s| {
+        s.contains("wiz_Peer1 to Peer2") && s.contains("established") && s.contains("Valid")
+    });
+    eprintln!("tables filled after {:?}", started.elapsed());
+    let (status, hints) = bars(&screen);
+    assert!(status.starts_with("simulator Peer1 (healthy)"), "{status}");
+    assert!(status.contains("demo: healthy"), "{status}");
+    assert!(hints.starts_with("q quit  ? help"), "{hints}");
+
+    // d: debug on, shown on the status bar (black on yellow).
+    t.type_text("d");
+    t.wait_for("debug ON", secs(5));
+    let ansi = t.capture_ansi();
+    let status = ansi.lines().find(|l| l.contains("debug ON")).unwrap();
+    // The codes between the separator before it and the text itself.
+    let codes = status[..status.find("debug ON").unwrap()]
+        .rsplit(" | ")
+        .next()
+        .unwrap();
+    assert!(
+        has_fg(codes, 0) && has_bg(codes, 3),
+        "debug ON in black on yellow: {status:?}"
+    );
+
+    // R lists the reset; y sends it; phase 1 lines arrive with their tag, in cyan.
+    t.type_text("R");
+    let dialog = t.wait_for("Reset ISAKMP and IPsec on this router", secs(5));
+    let at: Vec<usize> = [
+        "disable ipsec",
+        "disable isakmp",
+        "enable isakmp",
+        "enable ipsec",
+    ]
+    .iter()
+    .map(|c| {
+        dialog
+            .find(c)
+            .unwrap_or_else(|| panic!("{c} listed:\n{dialog}"))
+    })
+    .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{dialog}");
+    t.type_text("y");
+    let screen = t.wait("phase 1 lines in the debug pane", secs(10), |s| {
+        s.contains("   1 ISAKMP: Exchange") && s.contains("state SASENT")
+    });
+    assert!(!screen.contains("Reset ISAKMP and IPsec on this router"));
+    let ansi = t.capture_ansi();
+    let phase1 = ansi
+        .lines()
+        .find(|l| l.contains("ISAKMP: Exchange") && l.contains("main mode initiated"))
+        .unwrap_or_else(|| panic!("phase 1 line in the coloured capture:\n{ansi}"));
+    let tag = &phase1[..phase1.find("ISAKMP: Exchange").unwrap()];
+    assert!(has_fg(tag, 6), "phase 1 in cyan: {phase1:?}");
+    let phase2 = t.wait("phase 2 lines", secs(5), |s| {
+        s.contains("   2 ISAKMP: Exchange") && s.contains("quick mode complete")
+    });
+    assert!(phase2.contains("Valid"), "{phase2}");
+    let ansi = t.capture_ansi();
+    let line = ansi
+        .lines()
+        .find(|l| l.contains("quick mode complete"))
+        .unwrap();
+    let tag = &line[..line.find("ISAKMP: Exchange").unwrap()];
+    assert!(has_fg(tag, 2), "phase 2 in green: {line:?}");
+
+    // p: the ping from the simulated LAN PC; the counters move and the verdict is right.
+    t.type_text("p");
+    let screen = t.wait_for("encrypting and decrypting", secs(15));
+    assert!(screen.contains("192.168.2.100"), "{screen}");
+    let screen = t.wait("the ping's final comparison", secs(20), |s| {
+        s.contains("ping done 192.168.2.100: 10 sent, 10 replied, 0 lost")
+            && s.contains("the counters match the ping")
+    });
+    assert!(
+        screen.contains("10 sent, outProcessDone +10, 10 replies, inProcessDone +10"),
+        "{screen}"
+    );
+
+    // ? shows the help; Esc closes it.
+    t.type_text("?");
+    let help = t.wait_for("Help (Esc closes)", secs(5));
+    assert!(help.contains("global keys") && help.contains("debug keys"));
+    t.keys(&["Escape"]);
+    t.wait("help closed", secs(5), |s| !s.contains("Help (Esc closes)"));
+
+    // q with debug on asks first; n stays; q, y quits and restores the terminal.
+    t.type_text("q");
+    t.wait_for("ISAKMP debug is on. Quit?", secs(5));
+    t.type_text("n");
+    t.wait("still running", secs(5), |s| {
+        !s.contains("ISAKMP debug is on. Quit?") && s.contains("Debug stream")
+    });
+    t.type_text("q");
+    t.wait_for("ISAKMP debug is on. Quit?", secs(5));
+    t.type_text("y");
+    t.assert_restored();
+    eprintln!("whole test {:?}", started.elapsed());
+}
+
+#[test]
+fn demo_80x24_scenario_switch_zoom_help_quit() {
+    let t = Tmux::start(80, 24);
+    let started = Instant::now();
+    t.run_demo();
+    let screen = t.wait("the first screen, read", secs(5), |s| {
+        s.contains("Counters: wiz_Peer1 to Peer2") && s.contains("ISAKMP SAs (1)")
+    });
+    // At 80x24 the status bar and the hint bar are still there.
+    let (status, hints) = bars(&screen);
+    assert!(status.starts_with("simulator Peer1 (healthy)"), "{status}");
+    assert!(hints.starts_with("q quit  ? help"), "{hints}");
+    assert!(screen.contains("Debug stream"), "{screen}");
+
+    // S: the scenario menu; the second entry is phase1-stall.
+    t.type_text("S");
+    t.wait_for("Scenario (Enter switches, Esc cancels)", secs(5));
+    t.keys(&["Down", "Enter"]);
+    t.wait_for("simulator Peer1 (phase1-stall)", secs(5));
+    // The doctor: the stall is called one after 8 s in SASENT.
+    let screen = t.wait_for("phase1-stalled", secs(20));
+    let (status, hints) = bars(&screen);
+    assert!(
+        status.starts_with("simulator Peer1 (phase1-stall)"),
+        "{status}"
+    );
+    assert!(hints.starts_with("q quit  ? help"), "{hints}");
+    // The tables, zoomed (the pane before the debug pane), show the exchange in SASENT.
+    t.keys(&["BTab"]);
+    t.type_text("z");
+    let zoomed = t.wait("the exchange in SASENT, zoomed", secs(5), |s| {
+        s.lines()
+            .any(|l| l.contains("348") && l.contains("SASENT for"))
+    });
+    assert!(zoomed.contains("NOT established"), "{zoomed}");
+    assert!(!zoomed.contains("Debug stream"), "{zoomed}");
+    t.type_text("z");
+    t.wait_for("Debug stream", secs(5));
+
+    // ? shows the help at 80x24 too.
+    t.type_text("?");
+    t.wait_for("Help (Esc closes)", secs(5));
+    t.keys(&["Escape"]);
+    t.wait("help closed", secs(5), |s| !s.contains("Help (Esc closes)"));
+
+    // Debug is off in the new scenario: q quits at once.
+    let (status, _) = bars(&t.capture());
+    assert!(status.contains("debug off"), "{status}");
+    t.type_text("q");
+    t.assert_restored();
+    eprintln!("whole test {:?}", started.elapsed());
+}
+
+#[test]
+fn demo_wrong_scenario_lists_the_scenarios() {
+    let out = Command::new(binary())
+        .args(["demo", "--scenario", "nope"])
+        .output()
+        .expect("run tunnelscope");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    assert!(stderr.contains("nope"), "{stderr}");
+    for s in [
+        "healthy",
+        "phase1-stall",
+        "psk-mismatch",
+        "phase2-mismatch",
+        "sa-out-of-step",
+        "sa-accumulation",
+        "policy-selection",
+    ] {
+        assert!(stderr.contains(s), "{s} listed: {stderr}");
+    }
+    assert!(out.stdout.is_empty());
+}
