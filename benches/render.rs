@@ -78,12 +78,16 @@ fn main() {
     r.state.snapshot.seen.ike_sas = true;
     r.state.snapshot.seen.ipsec_sas = true;
     let app = App::new(vec![r], Keymap::builtin());
-    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(200, 60)).expect("terminal");
+    let mut term =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(200, 60)).expect("terminal");
     let frames = 200;
     let t = Instant::now();
     for _ in 0..frames {
-        term.draw(|f| tunnelscope::tui::ui::draw(f, &app)).expect("draw");
+        term.draw(|f| tunnelscope::tui::ui::draw(f, &app))
+            .expect("draw");
     }
     let per = t.elapsed().as_secs_f64() / f64::from(frames) * 1000.0;
-    println!("one frame at 200x60 with a full scrollback (100 000 lines) and 500+500 SAs: {per:.2} ms");
+    println!(
+        "one frame at 200x60 with a full scrollback (100 000 lines) and 500+500 SAs: {per:.2} ms"
+    );
 }
