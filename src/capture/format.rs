@@ -85,7 +85,8 @@ pub fn parse_record(line: &str, number: usize) -> Option<Record> {
     }
     let (time, rest) = line.split_once(' ')?;
     let (secs, frac) = time.split_once('.').unwrap_or((time, "0"));
-    let ms = secs.parse::<u64>().ok()? * 1000 + format!("{frac:0<3}")[..3].parse::<u64>().ok()?;
+    let frac3: String = frac.chars().chain("000".chars()).take(3).collect();
+    let ms = secs.parse::<u64>().ok()?.checked_mul(1000)? + frac3.parse::<u64>().ok()?;
     let (dir, rest) = rest.split_once(' ').unwrap_or((rest, ""));
     let dir = match dir {
         "<" => Direction::In,
@@ -159,5 +160,8 @@ mod tests {
             Some(&b"abc\r"[..])
         );
         assert_eq!(parse_record("1.000 < \"abc\\x4", 1), None);
+        // Junk never panics, even with characters of several bytes.
+        assert_eq!(parse_record("12.ab\u{20ac} < \"x\"", 1), None);
+        assert_eq!(parse_record("99999999999999999999.1 < \"x\"", 1), None);
     }
 }

@@ -8,6 +8,11 @@ use crate::alliedware::commands::{abbrev, split_words};
 pub struct Redactor {
     in_key_display: bool,
     keep: bool,
+    /// What has been typed since the last Enter (a command may come a key at a time).
+    typed: String,
+    /// Output of a key display held until its line is complete, so a value split across
+    /// reads is still recognised.
+    pending: Vec<u8>,
 }
 
 /// A command that shows key material (`show enco key=N`, abbreviated or not).
@@ -20,47 +25,85 @@ pub fn shows_keys(command: &str) -> bool {
         && w[2].value.is_some()
 }
 
+/// Held output is given up (redacted) past this, so a display with no line ends cannot grow
+/// memory.
+const MAX_PENDING: usize = 64 * 1024;
+
 impl Redactor {
     pub fn new(keep_secrets: bool) -> Self {
         Redactor {
-            in_key_display: false,
             keep: keep_secrets,
+            ..Default::default()
         }
     }
 
-    /// A command line the user (or the poller) sent.
+    /// Bytes sent to the router: a command is judged when its Enter is sent.
     pub fn sent(&mut self, bytes: &[u8]) {
-        let text = String::from_utf8_lossy(bytes);
-        let cmd = text.trim();
-        if !cmd.is_empty() {
-            self.in_key_display = shows_keys(cmd);
+        for &b in bytes {
+            match b {
+                b'\r' | b'\n' => {
+                    let cmd = std::mem::take(&mut self.typed);
+                    let cmd = cmd.trim();
+                    if !cmd.is_empty() {
+                        self.in_key_display = shows_keys(cmd);
+                    }
+                }
+                0x08 | 0x7f => {
+                    self.typed.pop();
+                }
+                0x20..=0x7e if self.typed.len() < 1024 => self.typed.push(char::from(b)),
+                _ => {}
+            }
         }
     }
 
-    /// Router output: in a key display, every value after a label is replaced, and any long
-    /// run of hex digits anywhere; the prompt that ends the display ends the redaction.
+    /// Router output. In a key display, whole lines are redacted (the values after a label,
+    /// and long hex runs); a line is held until it is complete; the prompt that ends the
+    /// display ends the redaction, and what follows it is passed as it is.
     pub fn received(&mut self, data: &[u8]) -> Vec<u8> {
         if self.keep || !self.in_key_display {
             return data.to_vec();
         }
-        let text = String::from_utf8_lossy(data);
-        if text.contains("> ") && (text.contains("Manager") || text.contains("SecOff")) {
-            self.in_key_display = false;
-        }
-        let mut out = String::new();
-        for piece in text.split_inclusive('\n') {
-            let (body, end) = match piece.strip_suffix("\r\n") {
-                Some(b) => (b, "\r\n"),
-                None => match piece.strip_suffix('\n') {
-                    Some(b) => (b, "\n"),
-                    None => (piece, ""),
-                },
+        self.pending.extend_from_slice(data);
+        let mut out = Vec::new();
+        while self.in_key_display {
+            let Some(nl) = self.pending.iter().position(|b| *b == b'\n') else {
+                break;
             };
-            out.push_str(&redact_line(body));
-            out.push_str(end);
+            let line: Vec<u8> = self.pending.drain(..=nl).collect();
+            let text = String::from_utf8_lossy(&line);
+            let body = text.trim_end_matches(['\r', '\n']);
+            if is_prompt(body) {
+                self.in_key_display = false;
+                out.extend_from_slice(&line);
+            } else {
+                out.extend_from_slice(redact_line(body).as_bytes());
+                out.extend_from_slice(&line[body.len()..]);
+            }
         }
-        out.into_bytes()
+        if self.in_key_display {
+            // An unfinished line that is the prompt: the display is over.
+            let text = String::from_utf8_lossy(&self.pending).into_owned();
+            if is_prompt(text.trim_end()) {
+                self.in_key_display = false;
+            } else if self.pending.len() > MAX_PENDING {
+                out.extend_from_slice(redact_line(&text).as_bytes());
+                self.pending.clear();
+            }
+        }
+        if !self.in_key_display {
+            out.append(&mut self.pending);
+        }
+        out
     }
+}
+
+/// The router's prompt (any level, nothing after it), or a line that starts with a prompt
+/// naming its level (debug text may follow it): either way the display is over.
+fn is_prompt(line: &str) -> bool {
+    crate::alliedware::prompt::PromptMatcher::default()
+        .match_line(line.trim_end())
+        .is_some_and(|p| p.rest.is_empty() || p.strong)
 }
 
 /// `Value ........ 0x12AB...` -> `Value ........ [redacted]`; long hex runs anywhere too.
@@ -108,7 +151,10 @@ mod tests {
         assert!(!shows_keys("show enco key"));
         assert!(!shows_keys("show ipsec sa"));
         let mut r = Redactor::new(false);
-        r.sent(b"show enco key=1\r");
+        // Typed a key at a time, with a correction.
+        for b in b"show enco kez\x7fy=1\r" {
+            r.sent(&[*b]);
+        }
         let out = r.received(
             b"Key Id .......... 1\r\nValue ........... 0xDEADBEEF0123 4567\r\nsecret: friend\r\n",
         );
@@ -130,5 +176,47 @@ mod tests {
             keep.received(b"Value .... 0xAB\r\n"),
             b"Value .... 0xAB\r\n"
         );
+    }
+}
+
+#[cfg(test)]
+mod split_tests {
+    use super::*;
+
+    #[test]
+    fn values_split_across_reads_and_the_prompt_ends_it() {
+        let mut r = Redactor::new(false);
+        r.sent(b"show enco key=1\r");
+        let input = b"Value ........ 0xDEADBEEFCAFE\r\nSecOff Peer1> ";
+        let mut out = Vec::new();
+        for piece in input.chunks(3) {
+            out.extend(r.received(piece));
+        }
+        let t = String::from_utf8(out).unwrap();
+        assert!(!t.contains("DEADBEEF"), "{t}");
+        assert!(t.ends_with("SecOff Peer1> "), "{t}");
+        // After the prompt nothing is redacted, even in the same read.
+        assert_eq!(
+            r.received(b"ISAKMP: Value .. 0xAB\r\n"),
+            b"ISAKMP: Value .. 0xAB\r\n"
+        );
+        let mut r = Redactor::new(false);
+        r.sent(b"show enco key=1\r");
+        let a = r.received(b"Value .. 0xDEADBEEFCAFE\r\nSecOff Pe");
+        let b = r.received(b"er1> ISAKMP: Exchange 3 sent\r\n");
+        let t = String::from_utf8([a, b].concat()).unwrap();
+        assert!(
+            !t.contains("DEADBEEF") && t.contains("ISAKMP: Exchange 3 sent"),
+            "{t}"
+        );
+        // A user-level prompt ends it too.
+        let mut r = Redactor::new(false);
+        r.sent(b"sh enco key=2\r");
+        let t = [
+            r.received(b"Value .. 0xDEADBEEFCAFE\r\nPeer1> "),
+            r.received(b"x\r\n"),
+        ]
+        .concat();
+        assert!(String::from_utf8(t).unwrap().ends_with("Peer1> x\r\n"));
     }
 }

@@ -63,6 +63,16 @@ impl CaptureWriter {
         if self.error.is_some() || self.written > self.limit {
             return;
         }
+        if self.written + body.len() as u64 > self.limit {
+            // Say so once, then stop: a capture must not fill the disk.
+            self.written = self.limit + 1;
+            let _ = writeln!(
+                self.file,
+                "0.000 ! \"capture stopped: it reached its size limit\""
+            );
+            let _ = self.file.flush();
+            return;
+        }
         let t = self.start.elapsed();
         let line = format!("{}.{:03} {dir} {body}\n", t.as_secs(), t.subsec_millis());
         self.written += line.len() as u64;

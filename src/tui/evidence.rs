@@ -143,7 +143,8 @@ pub async fn bundle_from_capture(capture: &Path, out: Option<&Path>) -> std::io:
             break;
         }
     }
-    let _ = task.await;
+    task.await
+        .map_err(|e| std::io::Error::other(format!("reading the capture failed: {e}")))?;
     let out = out
         .map(Path::to_path_buf)
         .unwrap_or_else(|| bundle::path_for(capture));

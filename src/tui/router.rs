@@ -28,11 +28,23 @@ pub struct Progress {
 
 impl Progress {
     pub fn in_state(&self) -> Duration {
+        self.in_state_at(Instant::now())
+    }
+
+    /// Time in the current state as of `now` (a replay's own clock, or the wall clock).
+    pub fn in_state_at(&self, now: Instant) -> Duration {
         self.states
             .last()
-            .map(|(_, t)| t.elapsed())
+            .map(|(_, t)| now.saturating_duration_since(*t))
             .unwrap_or_default()
     }
+}
+
+/// `HH:MM:SS.mmm` as milliseconds of the day.
+fn stamp_ms(s: &str) -> Option<u64> {
+    let mut it = s.split([':', '.']);
+    let mut n = || it.next().and_then(|p| p.parse::<u64>().ok());
+    Some(((n()? * 60 + n()?) * 60 + n()?) * 1000 + n().unwrap_or(0))
 }
 
 pub struct RouterView {
@@ -61,6 +73,9 @@ pub struct RouterView {
     pub saved: Vec<String>,
     /// Counter displays read so far (each one is a reading for the delta view).
     pub counters_reads: u64,
+    /// A replay's clock: the first recorded time seen and when it was seen, so that time
+    /// runs as recorded however fast the replay goes.
+    virtual_clock: Option<(u64, Instant, u64)>,
 }
 
 fn ike_key(s: &IkeSa) -> String {
@@ -100,6 +115,7 @@ impl RouterView {
             fixed_stamp: None,
             saved: Vec::new(),
             counters_reads: 0,
+            virtual_clock: None,
         }
     }
 
@@ -137,7 +153,15 @@ impl RouterView {
                 self.errors.push(e);
             }
             Event::Measure { .. } | Event::Sent { .. } => {}
-            Event::Clock(t) => self.fixed_stamp = Some(t),
+            Event::Clock(t) => {
+                if let Some(ms) = stamp_ms(&t) {
+                    match &mut self.virtual_clock {
+                        Some((_, _, last)) => *last = ms,
+                        None => self.virtual_clock = Some((ms, Instant::now(), ms)),
+                    }
+                }
+                self.fixed_stamp = Some(t);
+            }
             Event::Ended => self.ended = true,
         }
     }
@@ -209,7 +233,7 @@ impl RouterView {
 
     /// A display was read: work out what changed, how exchanges progress, and the findings.
     fn after_read(&mut self, before: &crate::model::Snapshot, exchanges_read: bool) {
-        let now = Instant::now();
+        let now = self.now();
         let s = &self.state.snapshot;
         let mut changed = HashSet::new();
         if s.ike_sas != before.ike_sas || !self.updated.contains_key("ike") {
@@ -260,7 +284,7 @@ impl RouterView {
         let secs: HashMap<u32, u64> = self
             .progress
             .iter()
-            .map(|(id, p)| (*id, p.in_state().as_secs()))
+            .map(|(id, p)| (*id, p.in_state_at(now).as_secs()))
             .collect();
         for e in &mut self.state.snapshot.exchanges {
             e.in_state_secs = secs.get(&e.id).copied();
@@ -270,10 +294,11 @@ impl RouterView {
 
     /// Recompute time-based findings (a stall grows longer without a new read).
     pub fn tick(&mut self) {
+        let now = self.now();
         let mut any = false;
         for e in &mut self.state.snapshot.exchanges {
             if let Some(p) = self.progress.get(&e.id) {
-                let s = Some(p.in_state().as_secs());
+                let s = Some(p.in_state_at(now).as_secs());
                 if e.in_state_secs != s {
                     e.in_state_secs = s;
                     any = true;
@@ -293,6 +318,14 @@ impl RouterView {
     }
     pub fn is_changed_exchange(&self, e: &Exchange) -> bool {
         self.changed.contains(&exch_key(e))
+    }
+
+    /// Now, for durations on screen: the replay's recorded time, or the wall clock.
+    pub fn now(&self) -> Instant {
+        match self.virtual_clock {
+            Some((first, at, last)) => at + Duration::from_millis(last.saturating_sub(first)),
+            None => Instant::now(),
+        }
     }
 
     /// Seconds since the last read of any table.

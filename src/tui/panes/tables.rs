@@ -129,7 +129,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect, block: Block) {
         .enumerate()
         .map(|(i, x)| {
             let p = r.progress.get(&x.id);
-            let secs = p.map(|p| p.in_state().as_secs()).unwrap_or(0);
+            let secs = p.map(|p| p.in_state_at(r.now()).as_secs()).unwrap_or(0);
             let retx = p.map(|p| p.retransmits).unwrap_or(0);
             let path = p
                 .map(|p| {
