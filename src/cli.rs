@@ -97,6 +97,9 @@ pub struct ConnectArgs {
     /// The address the ping runner pings across the tunnel (a host on the far LAN)
     #[arg(long, value_name = "ADDRESS")]
     pub ping: Option<String>,
+    /// Ping from the router itself (its `ping`) instead of this machine
+    #[arg(long)]
+    pub ping_from_router: bool,
 }
 
 #[derive(Debug, clap::Args)]

@@ -276,6 +276,7 @@ fn screen_options(
         keymap: keymap(a.keymap.as_deref())?,
         scrollback: a.scrollback.clamp(100, 10_000_000),
         ping_target: ping,
+        ping_from_router: false,
         capture: match (&a.capture, a.no_capture) {
             (_, true) => tunnelscope::tui::run::CaptureChoice::Off,
             (Some(p), _) => tunnelscope::tui::run::CaptureChoice::Path(p.clone()),
@@ -302,7 +303,8 @@ fn run_demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
 fn run_connect(args: ConnectArgs) -> anyhow::Result<ExitCode> {
     let mut cfg = session_config(&args.link)?;
     cfg.reconnect = true;
-    let opts = screen_options(&args.screen, args.ping.clone())?;
+    let mut opts = screen_options(&args.screen, args.ping.clone())?;
+    opts.ping_from_router = args.ping_from_router;
     let rt = runtime()?;
     // Open the link once before the screen takes the terminal: an unknown SSH host key is
     // asked about on a normal terminal, and a wrong password or a missing device is said

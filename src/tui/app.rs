@@ -111,6 +111,8 @@ pub enum PingFrom {
     Local,
     /// The simulated PC on the router's LAN (demo).
     SimLan,
+    /// The router's own `ping` (its output is read when the command ends).
+    Router,
 }
 
 /// A ping across the tunnel, as the counters pane shows it.

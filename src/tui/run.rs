@@ -42,6 +42,8 @@ pub struct Options {
     pub keymap: Keymap,
     pub scrollback: usize,
     pub ping_target: Option<String>,
+    /// Ping from the router itself instead of this machine (`connect`).
+    pub ping_from_router: bool,
     pub capture: CaptureChoice,
     pub keep_secrets: bool,
 }
@@ -405,6 +407,11 @@ async fn event_loop(term: &mut Term, source: Source, opts: Options) -> anyhow::R
     // `show debug ipsec` in progress per router: its clean lines, and the last command it needs.
     let mut show_debug: Vec<Option<(crate::console::text::TextCleaner, Vec<String>, String)>> =
         (0..n_routers).map(|_| None).collect();
+    if opts.ping_from_router && !matches!(source, Source::Demo(_)) {
+        app.ping_from = PingFrom::Router;
+    }
+    // A ping run on the router: the command line sent, per router, read when it ends.
+    let mut router_ping: Vec<Option<(u64, String)>> = vec![None; n_routers];
     let mut config_asked = vec![false; app.routers.len()];
     let mut policies_set: Vec<Option<String>> = vec![None; app.routers.len()];
     let (ping_tx, mut pings) = mpsc::channel::<(usize, u64, PingEvent)>(256);
@@ -461,6 +468,14 @@ async fn event_loop(term: &mut Term, source: Source, opts: Options) -> anyhow::R
                         }
                     }
                 }
+                // The router's own ping: its block, when it ends.
+                let (router_ping_block, mut router_ping_lines) = match &e {
+                    Event::Item(crate::console::transcript::Item::Block(b), _) => (
+                        Some(b.command.typed.clone()),
+                        b.lines.iter().map(|l| l.text.clone()).collect::<Vec<_>>(),
+                    ),
+                    _ => (None, Vec::new()),
+                };
                 let finished_show_debug = match (&e, show_debug.get(i)) {
                     (Event::Item(crate::console::transcript::Item::Block(b), _), Some(Some((_, _, last)))) => {
                         b.command.canonical == *last || (last == "show debug ipsec" && b.command.display == crate::alliedware::commands::Display::DebugIpsec)
@@ -487,6 +502,18 @@ async fn event_loop(term: &mut Term, source: Source, opts: Options) -> anyhow::R
                     }
                 }
                 app.refresh_counters(i);
+                if let (Some(cmd), Some(Some((gen, sent)))) = (&router_ping_block, router_ping.get(i)) {
+                    if cmd == sent && *gen == ping_gen {
+                        let mut parser = crate::ping::PingParser::new(crate::ping::PingForm::Router);
+                        for l in router_ping_lines.drain(..) {
+                            for ev in parser.feed(&l) {
+                                on_ping(&mut app, i, ev);
+                            }
+                        }
+                        on_ping(&mut app, i, PingEvent::Finished { exit: Some(0), stopped: false });
+                        router_ping[i] = None;
+                    }
+                }
                 if finished_show_debug {
                     if let Some(Some((_, lines, last))) = show_debug.get_mut(i).map(|x| x.take()) {
                         let unknown = last == "show debug ipsec"
@@ -591,6 +618,21 @@ async fn event_loop(term: &mut Term, source: Source, opts: Options) -> anyhow::R
                 };
                 let gen = ping_gen;
                 let (mut rx, p) = match (&net, app.ping_from) {
+                    (_, PingFrom::Router) => {
+                        let req = crate::ping::PingRequest::new(target.clone(), Some(10));
+                        match (crate::ping::PingTarget::Router { source: None }).command(&req) {
+                            Ok(c) => {
+                                let line = format!("{} {}", c.program, c.args.join(" "));
+                                if let Some(tx) = routers.requests.get(idx) {
+                                    let _ = tx.send(Request::Command(line.clone())).await;
+                                }
+                                router_ping[idx] = Some((ping_gen, line));
+                            }
+                            Err(e) => app.ping[idx].error = Some(e.to_string()),
+                        }
+                        let (_tx, rx) = mpsc::channel(1);
+                        (rx, Pinger::Sim(tokio::spawn(async {})))
+                    }
                     (Some(n), PingFrom::SimLan) => {
                         let peer = idx.min(1);
                         let t = if peer == 1 {
