@@ -311,10 +311,10 @@ fn demo_200x60_debug_reset_ping_help_quit() {
 
     // ? shows the help; Esc closes it.
     t.type_text("?");
-    let help = t.wait_for("Help (Esc closes)", secs(5));
+    let help = t.wait_for("Help (Esc closes", secs(5));
     assert!(help.contains("global keys") && help.contains("debug keys"));
     t.keys(&["Escape"]);
-    t.wait("help closed", secs(5), |s| !s.contains("Help (Esc closes)"));
+    t.wait("help closed", secs(5), |s| !s.contains("Help (Esc closes"));
 
     // q with debug on asks first; n stays; q, y quits and restores the terminal.
     t.type_text("q");
@@ -373,9 +373,9 @@ fn demo_80x24_scenario_switch_zoom_help_quit() {
 
     // ? shows the help at 80x24 too.
     t.type_text("?");
-    t.wait_for("Help (Esc closes)", secs(5));
+    t.wait_for("Help (Esc closes", secs(5));
     t.keys(&["Escape"]);
-    t.wait("help closed", secs(5), |s| !s.contains("Help (Esc closes)"));
+    t.wait("help closed", secs(5), |s| !s.contains("Help (Esc closes"));
 
     // Debug is off in the new scenario: q quits at once.
     let (status, _) = bars(&t.capture());

@@ -534,7 +534,7 @@ fn overlays() {
     assert_eq!(s.app.overlay, Overlay::Help);
     let help = snap("overlay_help_200x60", &mut s, 200, 60);
     let t = text(&help);
-    assert!(t.contains("Help (Esc closes)"));
+    assert!(t.contains("Help (Esc closes, arrows scroll)"));
     assert!(t.contains("global keys"));
     assert!(t.contains("debug keys"));
     assert!(t.contains("[1] main/aggressive"));

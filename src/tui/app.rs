@@ -194,6 +194,8 @@ pub struct App {
     pub replay_commands: Vec<Command>,
     /// Shown in the status bar during a replay: speed, paused, position.
     pub replay_status: Option<String>,
+    /// How far the help or a detail is scrolled (small screens).
+    pub overlay_scroll: u16,
 }
 
 impl App {
@@ -240,6 +242,7 @@ impl App {
             replaying: false,
             replay_commands: Vec::new(),
             replay_status: None,
+            overlay_scroll: 0,
         }
     }
 
@@ -447,6 +450,22 @@ impl App {
         let no = input::typed_char(key).is_some_and(|c| c == 'n' || c == 'N');
         match self.overlay.clone() {
             Overlay::Help | Overlay::Detail { .. } => {
+                match cmd {
+                    Some(Command::MoveDown) => {
+                        self.overlay_scroll = self.overlay_scroll.saturating_add(1)
+                    }
+                    Some(Command::MoveUp) => {
+                        self.overlay_scroll = self.overlay_scroll.saturating_sub(1)
+                    }
+                    Some(Command::PageDown) => {
+                        self.overlay_scroll = self.overlay_scroll.saturating_add(10)
+                    }
+                    Some(Command::PageUp) => {
+                        self.overlay_scroll = self.overlay_scroll.saturating_sub(10)
+                    }
+                    Some(Command::GoTop) => self.overlay_scroll = 0,
+                    _ => {}
+                }
                 if matches!(
                     cmd,
                     Some(Command::Cancel | Command::Help | Command::Quit | Command::Confirm)
@@ -531,7 +550,10 @@ impl App {
                     self.quit = true;
                 }
             }
-            Command::Help => self.overlay = Overlay::Help,
+            Command::Help => {
+                self.overlay = Overlay::Help;
+                self.overlay_scroll = 0;
+            }
             Command::FocusNext | Command::FocusPrev => {
                 let i = Pane::ORDER
                     .iter()

@@ -663,6 +663,12 @@ async fn event_loop(term: &mut Term, source: Source, opts: Options) -> anyhow::R
         }
         if let Some(name) = app.switch_to.take() {
             if let (Source::Demo(_), Ok(s)) = (&source, name.parse::<Scenario>()) {
+                // Debug stays as the user had it across the switch.
+                let debug_was_on: Vec<bool> = app
+                    .routers
+                    .iter()
+                    .map(|r| r.status.as_ref().is_some_and(|s| s.debug_on))
+                    .collect();
                 for tx in &routers.requests {
                     let _ = tx.send(Request::Quit).await;
                 }
@@ -686,6 +692,11 @@ async fn event_loop(term: &mut Term, source: Source, opts: Options) -> anyhow::R
                 app.ping_from = PingFrom::SimLan;
                 config_asked = vec![false; app.routers.len()];
                 policies_set = vec![None; app.routers.len()];
+                for (tx, on) in routers.requests.iter().zip(debug_was_on) {
+                    if on {
+                        let _ = tx.send(Request::Debug(true)).await;
+                    }
+                }
                 dirty = true;
             }
         }

@@ -316,7 +316,7 @@ fn draw_overlay(f: &mut Frame, app: &App, area: Rect) {
                     Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
                 ),
             ]));
-            ("Help (Esc closes)".into(), lines)
+            ("Help (Esc closes, arrows scroll)".into(), lines)
         }
         Overlay::ConfirmReset => {
             let mut lines = vec![
@@ -377,11 +377,17 @@ fn draw_overlay(f: &mut Frame, app: &App, area: Rect) {
     let r = centered(area, w, h);
     f.render_widget(Clear, r);
     f.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
-            Block::bordered()
-                .title(format!(" {title} "))
-                .border_style(Style::new().fg(Color::Yellow)),
-        ),
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((
+                app.overlay_scroll.min((wrapped as u16).saturating_sub(1)),
+                0,
+            ))
+            .block(
+                Block::bordered()
+                    .title(format!(" {title} "))
+                    .border_style(Style::new().fg(Color::Yellow)),
+            ),
         r,
     );
 }
