@@ -15,6 +15,30 @@ pub const MAX_LINE_BYTES: usize = 64 * 1024;
 /// Bytes an escape sequence may take before it is cancelled as garbage.
 pub const MAX_SEQUENCE_BYTES: usize = 512;
 
+/// Length of the run of printable ASCII (0x20..=0x7e) at the start of `bytes`. Eight bytes
+/// at a time (SWAR): this is the innermost loop of reading a capture.
+fn printable_run(bytes: &[u8]) -> usize {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while i + 8 <= bytes.len() {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&bytes[i..i + 8]);
+        let x = u64::from_le_bytes(w);
+        // A byte below 0x20, or at or above 0x7f, makes its high bit show in one of these.
+        let below = x.wrapping_sub(LO * 0x20) & !x;
+        let above = x.wrapping_add(LO) | x;
+        if (below | above) & HI != 0 {
+            break;
+        }
+        i += 8;
+    }
+    i + bytes[i..]
+        .iter()
+        .position(|&b| !(0x20..0x7f).contains(&b))
+        .unwrap_or(bytes.len() - i)
+}
+
 /// What a clean line is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LineKind {
@@ -127,10 +151,7 @@ impl TextCleaner {
             }
             // One pass finds the end of the printable run.
             let rest = &bytes[i..];
-            let run = rest
-                .iter()
-                .position(|&b| !(0x20..0x7f).contains(&b))
-                .unwrap_or(rest.len());
+            let run = printable_run(rest);
             if run > 0 {
                 self.state.text(&rest[..run]);
                 i += run;
@@ -475,6 +496,23 @@ mod tests {
         assert_eq!(l.len(), 1);
         assert!(l[0].starts_with("caf\u{e9}"), "{:?}", l);
         assert!(l[0].ends_with(" ok"));
+    }
+
+    #[test]
+    fn printable_runs() {
+        for len in 0..40 {
+            for bad in [0u8, 0x1b, 0x1f, 0x7f, 0x80, 0xff, b'\n'] {
+                for at in 0..=len {
+                    let mut v = vec![b'a'; len];
+                    if at < len {
+                        v[at] = bad;
+                    }
+                    let want = if at < len { at } else { len };
+                    assert_eq!(printable_run(&v), want, "len {len} bad {bad:#x} at {at}");
+                }
+            }
+        }
+        assert_eq!(printable_run(b" ~~~~~~~~~~~~~~~~"), 17);
     }
 
     #[test]

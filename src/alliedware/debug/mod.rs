@@ -96,7 +96,7 @@ pub struct Verdict {
 }
 
 /// A compiled rule set.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Classifier {
     rules: Vec<Rule>,
     patterns: Vec<String>,
@@ -106,6 +106,56 @@ pub struct Classifier {
     shapes: RegexSet,
     shape_patterns: Vec<String>,
     extract: Extract,
+    /// Verdicts by line shape (see `shape_key`); only for the built-in rules, whose results
+    /// do not depend on the values of long numbers except those kept verbatim.
+    cache: Option<std::sync::Mutex<std::collections::HashMap<String, Verdict>>>,
+}
+
+impl Clone for Classifier {
+    fn clone(&self) -> Self {
+        Classifier {
+            rules: self.rules.clone(),
+            patterns: self.patterns.clone(),
+            set: self.set.clone(),
+            shapes: self.shapes.clone(),
+            shape_patterns: self.shape_patterns.clone(),
+            extract: self.extract.clone(),
+            cache: self.cache.as_ref().map(|_| Default::default()),
+        }
+    }
+}
+
+/// Verdicts kept at most; the cache is emptied when it is full.
+const CACHE_MAX: usize = 8192;
+
+/// Numbers that the built-in rules tell apart by value (the status notifies), kept verbatim.
+const KEEP_NUMBERS: [&str; 4] = ["24576", "24578", "36136", "36137"];
+
+/// The shape of a line for the verdict cache: runs of three or more digits (exchange ids,
+/// SPIs, addresses' octets, sequence numbers) become `#`, except those the rules read by
+/// value (runs of zeros, and the status notify numbers). A debug flood repeats a few shapes
+/// with other numbers, so many lines are then classified by one lookup.
+fn shape_key(line: &str, key: &mut String) {
+    key.clear();
+    let b = line.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let start = i;
+        let digits = b[i].is_ascii_digit();
+        while i < b.len() && b[i].is_ascii_digit() == digits {
+            i += 1;
+        }
+        let run = &line[start..i];
+        if digits
+            && run.len() >= 3
+            && !KEEP_NUMBERS.contains(&run)
+            && run.bytes().any(|d| d != b'0')
+        {
+            key.push('#');
+        } else {
+            key.push_str(run);
+        }
+    }
 }
 
 fn build_regex(p: &str) -> Result<Regex, regex::Error> {
@@ -230,6 +280,8 @@ impl Classifier {
             file: "rules".into(),
             message: e.to_string(),
         })?;
+        // User rules may tell numbers apart by value: no shape cache with them.
+        let cache = (sources.len() == 1).then(Default::default);
         Ok(Classifier {
             rules,
             patterns,
@@ -237,6 +289,7 @@ impl Classifier {
             shapes,
             shape_patterns,
             extract,
+            cache,
         })
     }
 
@@ -246,6 +299,26 @@ impl Classifier {
 
     /// One pass over a line: its phase and failure flag, and whether it may start a display.
     pub fn scan(&self, line: &str) -> Verdict {
+        let Some(cache) = &self.cache else {
+            return self.scan_uncached(line);
+        };
+        let mut key = String::with_capacity(line.len());
+        shape_key(line, &mut key);
+        // Only what the rules read is in the key: a line's digits in short runs and its text.
+        if let Some(v) = cache.lock().ok().and_then(|c| c.get(&key).copied()) {
+            return v;
+        }
+        let v = self.scan_uncached(line);
+        if let Ok(mut c) = cache.lock() {
+            if c.len() >= CACHE_MAX {
+                c.clear();
+            }
+            c.insert(key, v);
+        }
+        v
+    }
+
+    fn scan_uncached(&self, line: &str) -> Verdict {
         let mut phase: Option<(i32, usize)> = None;
         let mut failure: Option<(i32, usize)> = None;
         let mut header_hint = false;
@@ -364,3 +437,29 @@ impl Classifier {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod shape_tests {
+    use super::*;
+
+    #[test]
+    fn shapes_keep_what_rules_read() {
+        let mut k = String::new();
+        shape_key(
+            "Exchange 348: MM1 to 200.200.200.1 notify 14 24578 msgid 0000",
+            &mut k,
+        );
+        assert_eq!(k, "Exchange #: MM1 to #.#.#.1 notify 14 24578 msgid 0000");
+        // Lines of one shape get the verdict of a line of that shape, cached or not.
+        let c = Classifier::builtin();
+        for l in [
+            "ISAKMP: Exchange 348: retransmitting MM1 to 200.200.200.1",
+            "ISAKMP: Exchange 977: retransmitting MM1 to 200.200.200.9",
+            "received notify type 24578 from 1.2.3.4",
+            "received notify type 24579 from 1.2.3.4",
+        ] {
+            assert_eq!(c.scan(l), c.scan_uncached(l), "{l}");
+            assert_eq!(c.scan(l), c.scan_uncached(l), "{l} (cached)");
+        }
+    }
+}
