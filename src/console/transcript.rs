@@ -449,9 +449,8 @@ fn trailing_title(block: &Block) -> Option<usize> {
 /// Take the trailing title (and the blank lines after it) out of `block`.
 fn take_title(block: &mut Block) -> Option<SourceLine> {
     let at = trailing_title(block)?;
-    let t = block.lines.remove(at);
-    block.lines.truncate(at);
-    Some(t)
+    // Only the title moves; the blank lines after it stay where they were (never dropped).
+    Some(block.lines.remove(at))
 }
 
 /// The title of a detail display that `line` repeats (the next SA under the same heading).

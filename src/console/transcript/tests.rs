@@ -249,3 +249,22 @@ fn a_title_with_nothing_under_it_is_unsolicited() {
     let items = split(b"ISAKMP Module Status\n", 3);
     assert_eq!(unsolicited(&items), vec!["ISAKMP Module Status"]);
 }
+
+#[test]
+fn a_title_moved_to_the_next_display_loses_no_blank_line() {
+    // Found by the property tests: the blank line after a held title was dropped.
+    let items = split(
+        b"SecOff Peer1> show debug ipsec\r\nNAT Traversal\r\n\r\nISAKMP Exchanges\r\n",
+        1,
+    );
+    let mut seen: Vec<usize> = items
+        .iter()
+        .flat_map(|i| match i {
+            Item::Block(b) => b.lines.iter().map(|l| l.number).collect::<Vec<_>>(),
+            Item::Unsolicited(l, _) => vec![l.number],
+            _ => Vec::new(),
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(seen, vec![2, 3, 4], "{items:?}");
+}
