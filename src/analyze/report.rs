@@ -6,15 +6,46 @@ use crate::doctor::Severity;
 use crate::model::{Limits, Phase};
 use std::fmt::Write;
 
-fn limits(l: &Limits) -> String {
-    let f = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
-    format!("{}/{}/{}", f(l.hard), f(l.soft), f(l.used))
+/// `hard/soft/used`, `-` where unset, as the router prints it.
+pub fn limits(l: &Limits) -> String {
+    format!("{}/{}/{}", opt(&l.hard), opt(&l.soft), opt(&l.used))
 }
 
-fn opt<T: ToString>(v: &Option<T>) -> String {
+/// A value, or `-` when there is none.
+pub fn opt<T: ToString>(v: &Option<T>) -> String {
     v.as_ref()
         .map(|v| v.to_string())
         .unwrap_or_else(|| "-".into())
+}
+
+/// The cells of an ISAKMP SA row (the report and the screen show the same columns).
+pub fn ike_sa_cells(x: &crate::model::IkeSa) -> Vec<String> {
+    vec![
+        x.sa_id.to_string(),
+        x.peer.clone(),
+        opt(&x.encryption),
+        opt(&x.hash),
+        limits(&x.bytes),
+        limits(&x.seconds),
+        if x.established {
+            "established".into()
+        } else {
+            "NOT established".into()
+        },
+    ]
+}
+
+/// The cells of an IPsec SA row.
+pub fn ipsec_sa_cells(x: &crate::model::IpsecSa) -> Vec<String> {
+    vec![
+        x.sa_id.to_string(),
+        x.policy.clone(),
+        opt(&x.bundle),
+        x.state.clone(),
+        x.protocol.clone(),
+        opt(&x.out_spi),
+        opt(&x.in_spi),
+    ]
 }
 
 /// Lay out rows in columns as wide as their widest cell.
@@ -76,25 +107,7 @@ pub fn render(a: &Analysis) -> String {
     } else if s.ike_sas.is_empty() {
         out.push_str("  none\n");
     } else {
-        let rows: Vec<Vec<String>> = s
-            .ike_sas
-            .iter()
-            .map(|x| {
-                vec![
-                    x.sa_id.to_string(),
-                    x.peer.clone(),
-                    opt(&x.encryption),
-                    opt(&x.hash),
-                    limits(&x.bytes),
-                    limits(&x.seconds),
-                    if x.established {
-                        "established".into()
-                    } else {
-                        "NOT established".into()
-                    },
-                ]
-            })
-            .collect();
+        let rows: Vec<Vec<String>> = s.ike_sas.iter().map(ike_sa_cells).collect();
         table(
             &mut out,
             &[
@@ -147,21 +160,7 @@ pub fn render(a: &Analysis) -> String {
     } else if s.ipsec_sas.is_empty() {
         out.push_str("  none\n");
     } else {
-        let rows: Vec<Vec<String>> = s
-            .ipsec_sas
-            .iter()
-            .map(|x| {
-                vec![
-                    x.sa_id.to_string(),
-                    x.policy.clone(),
-                    opt(&x.bundle),
-                    x.state.clone(),
-                    x.protocol.clone(),
-                    opt(&x.out_spi),
-                    opt(&x.in_spi),
-                ]
-            })
-            .collect();
+        let rows: Vec<Vec<String>> = s.ipsec_sas.iter().map(ipsec_sa_cells).collect();
         table(
             &mut out,
             &[

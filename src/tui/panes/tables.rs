@@ -8,15 +8,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Row};
 use ratatui::Frame;
 
-fn opt<T: ToString>(v: &Option<T>) -> String {
-    v.as_ref()
-        .map(|x| x.to_string())
-        .unwrap_or_else(|| "-".into())
-}
-
-fn limits(l: &crate::model::Limits) -> String {
-    format!("{}/{}/{}", opt(&l.hard), opt(&l.soft), opt(&l.used))
-}
+// The row cells are the report's: one spelling of each value across the program.
+use crate::analyze::report::{ike_sa_cells, ipsec_sa_cells, opt};
 
 pub fn draw(f: &mut Frame, app: &App, area: Rect, block: Block) {
     let inner = block.inner(area);
@@ -66,11 +59,6 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect, block: Block) {
         .iter()
         .enumerate()
         .map(|(i, x)| {
-            let state = if x.established {
-                "established"
-            } else {
-                "NOT established"
-            };
             let mut st = if r.is_changed_ike(x) {
                 changed
             } else {
@@ -82,16 +70,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect, block: Block) {
             if active && app.table == 0 && i == app.table_row {
                 st = st.patch(sel_style);
             }
-            Row::new(vec![
-                x.sa_id.to_string(),
-                x.peer.clone(),
-                opt(&x.encryption),
-                opt(&x.hash),
-                limits(&x.bytes),
-                limits(&x.seconds),
-                state.to_string(),
-            ])
-            .style(st)
+            Row::new(ike_sa_cells(x)).style(st)
         })
         .collect();
     render_titled(
@@ -216,16 +195,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect, block: Block) {
             if active && app.table == 2 && i == app.table_row {
                 st = st.patch(sel_style);
             }
-            Row::new(vec![
-                x.sa_id.to_string(),
-                x.policy.clone(),
-                opt(&x.bundle),
-                x.state.clone(),
-                x.protocol.clone(),
-                opt(&x.out_spi),
-                opt(&x.in_spi),
-            ])
-            .style(st)
+            Row::new(ipsec_sa_cells(x)).style(st)
         })
         .collect();
     render_titled(
