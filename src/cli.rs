@@ -41,18 +41,38 @@ pub enum Command {
 pub struct ReplayArgs {
     /// A capture written by `connect` or `demo`
     pub file: std::path::PathBuf,
-    /// Times the recorded pace
-    #[arg(long, default_value_t = 1.0, conflicts_with = "instant")]
+    /// Times the recorded pace, from 0.01 to 1000 (2 = twice as fast)
+    #[arg(long, default_value_t = 1.0, conflicts_with = "instant", value_parser = speed,
+          allow_negative_numbers = true)]
     pub speed: f64,
     /// Everything at once: the final state
     #[arg(long)]
     pub instant: bool,
+    /// A keymap: `vim`, or a TOML file that overrides the default per key
     #[arg(long, value_name = "FILE|vim", env = "TUNNELSCOPE_KEYMAP")]
     pub keymap: Option<String>,
 }
 
+/// A replay speed: a finite number from 0.01 to 1000 (NaN, 0, negative or infinite would
+/// make a wait of no meaning).
+fn speed(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number (try 2 for twice as fast, 0.5 for half)"))?;
+    if v.is_finite() && (0.01..=1000.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!(
+            "`{s}` is not a speed: give a number from 0.01 to 1000 (1 = as recorded)"
+        ))
+    }
+}
+
 #[derive(Debug, clap::Args)]
 pub struct BundleArgs {
+    /// The capture to pack (a file written by `connect` or `demo`)
+    #[arg(value_name = "CAPTURE")]
     pub capture: std::path::PathBuf,
     /// The archive to write (default: beside the capture, NAME-bundle.tar)
     #[arg(long, short)]
@@ -82,7 +102,7 @@ pub struct ScreenArgs {
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
     /// The scenario to start on (switch inside the demo with S; o shows the other router)
-    #[arg(long, default_value = "healthy")]
+    #[arg(long, default_value = "healthy", value_parser = scenario_names())]
     pub scenario: String,
     #[command(flatten)]
     pub screen: ScreenArgs,
@@ -104,6 +124,7 @@ pub struct ConnectArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct KeysArgs {
+    /// The keymap to print: `vim`, or a TOML file laid over the default
     #[arg(long, value_name = "FILE|vim")]
     pub keymap: Option<String>,
 }
@@ -147,6 +168,15 @@ pub struct LinkArgs {
     /// A regular expression for a prompt changed with `set port prompt=`
     #[arg(long, value_name = "REGEX")]
     pub prompt: Option<String>,
+}
+
+/// The simulator's scenarios, listed by `--help` and in the error for a wrong name.
+fn scenario_names() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(
+        tunnelscope::sim::Scenario::ALL
+            .iter()
+            .map(|s| clap::builder::PossibleValue::new(s.name()).help(s.describe())),
+    )
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -199,7 +229,8 @@ pub struct SimArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct AnalyzeArgs {
-    /// Capture files, read in order as one session (the last output of a command wins)
+    /// Capture files, read in order as one session (the last output of a command wins);
+    /// `-` reads stdin, and pipes and FIFOs are read once
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Print JSON instead of the readable report

@@ -10,6 +10,7 @@ pub mod analyze;
 pub mod capture;
 pub mod console;
 pub mod doctor;
+pub mod fsutil;
 pub mod link;
 pub mod model;
 pub mod ping;

@@ -66,16 +66,17 @@ fn run_analyze(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
             shown = true;
         }
     };
-    analyze::check_readable(&paths)?;
+    // Each input is opened once, before any output (a pipe or FIFO cannot be opened again).
+    let inputs = analyze::open_inputs(&paths)?;
     let stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let result = if args.json {
         let mut stream = json::JsonStream::begin(stdout, args.failures_only)?;
         let mut sink = |e: &tunnelscope::model::DebugEvent| stream.event(e);
         let analysis =
-            analyze::analyze_files(&paths, classifier, &prompt, opts, Some(&mut sink), progress)?;
+            analyze::analyze_inputs(inputs, classifier, &prompt, opts, Some(&mut sink), progress)?;
         stream.end(&analysis).map(|_| ())
     } else {
-        let analysis = analyze::analyze_files(&paths, classifier, &prompt, opts, None, progress)?;
+        let analysis = analyze::analyze_inputs(inputs, classifier, &prompt, opts, None, progress)?;
         let mut out = stdout;
         out.write_all(report::render(&analysis).as_bytes())
             .and_then(|_| out.flush())
@@ -140,6 +141,9 @@ fn run_sim(args: SimArgs) -> anyhow::Result<ExitCode> {
 /// The password: from TUNNELSCOPE_PASSWORD, or asked for on the terminal (never an argument).
 fn password(prompt: &str) -> anyhow::Result<Option<tunnelscope::link::Secret>> {
     if let Ok(p) = std::env::var("TUNNELSCOPE_PASSWORD") {
+        // Out of the environment once read, before the runtime's threads start, so no child
+        // process (the system ping) inherits it.
+        std::env::remove_var("TUNNELSCOPE_PASSWORD");
         return Ok(Some(tunnelscope::link::Secret::new(p)));
     }
     if !std::io::stdin().is_terminal() {
@@ -293,11 +297,11 @@ fn run_demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .parse()
         .map_err(|e: String| anyhow::anyhow!(e))?;
     let opts = screen_options(&args.screen, None)?;
-    runtime()?.block_on(tunnelscope::tui::run::run(
+    let ending = runtime()?.block_on(tunnelscope::tui::run::run(
         tunnelscope::tui::run::Source::Demo(scenario),
         opts,
     ))?;
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitCode::from(ending.exit_status()))
 }
 
 fn run_connect(args: ConnectArgs) -> anyhow::Result<ExitCode> {
@@ -311,13 +315,15 @@ fn run_connect(args: ConnectArgs) -> anyhow::Result<ExitCode> {
     // plainly instead of inside the screen.
     if !matches!(cfg.target, tunnelscope::link::Target::Sim { .. }) {
         let link = rt.block_on(tunnelscope::link::open(&cfg.target, &cfg.link))?;
-        drop(link);
+        // The session takes this very link: a second connection is one too many for a
+        // console that takes one.
+        tunnelscope::link::hand_over(&cfg.target, link);
     }
-    rt.block_on(tunnelscope::tui::run::run(
+    let ending = rt.block_on(tunnelscope::tui::run::run(
         tunnelscope::tui::run::Source::Live(Box::new(cfg)),
         opts,
     ))?;
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitCode::from(ending.exit_status()))
 }
 
 fn run_keys(args: KeysArgs) -> anyhow::Result<ExitCode> {
@@ -344,16 +350,17 @@ fn run_replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         keep_secrets: false,
     };
     let opts = screen_options(&screen, None)?;
+    // --speed was checked when the arguments were read (finite, 0.01 to 1000).
     let pace = if args.instant {
         Pace::Instant
     } else {
-        Pace::Speed(args.speed.clamp(0.01, 1000.0))
+        Pace::Speed(args.speed)
     };
-    runtime()?.block_on(tunnelscope::tui::run::run(
+    let ending = runtime()?.block_on(tunnelscope::tui::run::run(
         tunnelscope::tui::run::Source::Replay(args.file.clone(), pace),
         opts,
     ))?;
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitCode::from(ending.exit_status()))
 }
 
 fn run_bundle(args: BundleArgs) -> anyhow::Result<ExitCode> {

@@ -1,5 +1,6 @@
 //! `tunnelscope snapshot`: connect, log in, read the poll set once plus the configuration,
-//! and return the same analysis `analyze` makes of the same text.
+//! and return the same analysis `analyze` makes of the same text. The session's quit turns
+//! off debug it turned on and logs off where it logged in, so the console is left as found.
 
 use crate::alliedware::commands::Display;
 use crate::alliedware::debug::Classifier;
@@ -22,6 +23,7 @@ pub const COMMANDS: [&str; 5] = [
 pub async fn snapshot(mut cfg: SessionConfig, timeout: Duration) -> Result<Analysis, String> {
     cfg.poll.enabled = false;
     cfg.reconnect = false;
+    let user = cfg.user.clone();
     let (req_tx, req_rx) = mpsc::channel(64);
     let (ev_tx, mut ev_rx) = mpsc::channel(1024);
     let task = tokio::spawn(session::run(cfg, req_rx, ev_tx));
@@ -35,6 +37,7 @@ pub async fn snapshot(mut cfg: SessionConfig, timeout: Duration) -> Result<Analy
     let mut counters_sent = false;
     let mut error: Option<String> = None;
     let mut bytes = 0u64;
+    let mut lines = 0usize;
     let run = async {
         while let Some(ev) = ev_rx.recv().await {
             match ev {
@@ -47,6 +50,13 @@ pub async fn snapshot(mut cfg: SessionConfig, timeout: Duration) -> Result<Analy
                     }
                     if s.login == LoginState::NeedsUser {
                         error = Some("the router asks for a login: give --user (and the password in TUNNELSCOPE_PASSWORD)".into());
+                        let _ = req_tx.send(Request::Quit).await;
+                    }
+                    if s.login == LoginState::NeedsPassword {
+                        error = Some(format!(
+                            "the router asks for the password{}: set TUNNELSCOPE_PASSWORD (or run on a terminal to be asked)",
+                            user.as_deref().map(|u| format!(" of {u}")).unwrap_or_default()
+                        ));
                         let _ = req_tx.send(Request::Quit).await;
                     }
                 }
@@ -64,7 +74,11 @@ pub async fn snapshot(mut cfg: SessionConfig, timeout: Duration) -> Result<Analy
                         let _ = req_tx.send(Request::Quit).await;
                     }
                 }
-                Event::Bytes(b) => bytes += b.len() as u64,
+                Event::Bytes(b) => {
+                    bytes += b.len() as u64;
+                    // The report's header counts the lines the router sent.
+                    lines += b.iter().filter(|&&c| c == b'\n').count();
+                }
                 Event::Error(e) => error = Some(e),
                 Event::Ended => break,
                 Event::Mark(m) => {
@@ -95,6 +109,6 @@ pub async fn snapshot(mut cfg: SessionConfig, timeout: Duration) -> Result<Analy
         findings,
         files: Vec::new(),
         bytes,
-        lines: 0,
+        lines,
     })
 }

@@ -521,3 +521,267 @@ fn rules_file_with_a_typo_names_the_file() {
         .clone();
     assert_eq!(e["phase"], "2");
 }
+
+// ---------------------------------------------------------------------------------------
+// Issue 8: piped input (item 7), bounded memory (item 6), nothing dropped (item 8), and
+// characters that hide or reorder text (item 9).
+
+use std::io::Write;
+use std::process::Stdio;
+
+/// `analyze ARGS` with `input` written to its stdin by another thread.
+fn run_with_stdin(args: &[&str], input: Vec<u8>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tunnelscope"))
+        .arg("analyze")
+        .args(args)
+        .env_remove("TUNNELSCOPE_RULES")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let o = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    o
+}
+
+/// The report without its first line (which names the input).
+fn body(o: &Output) -> String {
+    stdout(o).lines().skip(1).collect::<Vec<_>>().join("\n")
+}
+
+/// The first line's `(N bytes, M lines)`.
+fn counts(o: &Output) -> String {
+    let out = stdout(o);
+    let first = out.lines().next().unwrap_or_default();
+    first
+        .split_once('(')
+        .and_then(|(_, r)| r.split_once(')'))
+        .map(|(c, _)| c.to_string())
+        .unwrap_or_default()
+}
+
+/// A log longer than a pipe's first read (the first 8192 bytes were lost to the capture
+/// check, which opened the input a second time).
+fn long_log() -> Vec<u8> {
+    let mut log = std::fs::read(fixture("proposal-rejected.log")).unwrap();
+    let one = log.clone();
+    while log.len() < 40_000 {
+        log.extend_from_slice(&one);
+    }
+    log
+}
+
+#[test]
+fn piped_input_is_read_once_and_whole() {
+    let dir = scratch("piped");
+    let file = dir.join("log.txt");
+    let log = long_log();
+    std::fs::write(&file, &log).unwrap();
+    let direct = analyze(&file, false);
+    assert_eq!(direct.status.code(), Some(0), "{}", stderr(&direct));
+    let want = counts(&direct);
+    assert!(want.starts_with(&format!("{} bytes", log.len())), "{want}");
+    for args in [&["/dev/stdin"][..], &["-"][..]] {
+        let o = run_with_stdin(args, log.clone());
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        assert_eq!(counts(&o), want, "{args:?}");
+        assert_eq!(body(&o), body(&direct), "{args:?}");
+    }
+    // A capture through a pipe is still read as a capture.
+    let capture =
+        b"# tunnelscope capture 1\n# router: Peer1\n0.010 < \"SecOff Peer1> \"\n".to_vec();
+    let o = run_with_stdin(&["-", "--json"], capture);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["system_name"], "Peer1", "{v}");
+}
+
+#[test]
+fn process_substitution_and_fifo_are_read() {
+    let dir = scratch("fifo");
+    let file = dir.join("log.txt");
+    std::fs::write(&file, long_log()).unwrap();
+    let want = counts(&analyze(&file, false));
+    // `analyze <(cat log)`: a pipe under /dev/fd, opened by name.
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "exec {} analyze <(cat {})",
+            env!("CARGO_BIN_EXE_tunnelscope"),
+            file.display()
+        ))
+        .env_remove("TUNNELSCOPE_RULES")
+        .output()
+        .expect("bash is needed for this test");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(counts(&o), want);
+    // A FIFO whose writer opens it after tunnelscope does, and writes once.
+    let fifo = dir.join("fifo");
+    let st = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(st.success());
+    let child = Command::new(env!("CARGO_BIN_EXE_tunnelscope"))
+        .arg("analyze")
+        .arg(&fifo)
+        .env_remove("TUNNELSCOPE_RULES")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let f2 = fifo.clone();
+    let file2 = file.clone();
+    let writer = std::thread::spawn(move || {
+        let mut w = std::fs::OpenOptions::new().write(true).open(&f2).unwrap();
+        w.write_all(&std::fs::read(&file2).unwrap()).unwrap();
+    });
+    let pid = child.id();
+    let waiter = std::thread::spawn(move || child.wait_with_output().unwrap());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !waiter.is_finished() {
+        if std::time::Instant::now() > deadline {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+            panic!("analyze of a FIFO hangs");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    writer.join().unwrap();
+    let o = waiter.join().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(counts(&o), want);
+}
+
+/// Peak resident memory of a running process, in KiB.
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap()
+}
+
+/// Feed `analyze -` `total` bytes made by `chunk`, then read its peak memory while its
+/// stdin is still open (everything written has been read: a pipe holds only 64 KiB).
+fn peak_while_fed(total: usize, chunk: &[u8]) -> u64 {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tunnelscope"))
+        .args(["analyze", "-"])
+        .env_remove("TUNNELSCOPE_RULES")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut sent = 0;
+    while sent < total {
+        stdin.write_all(chunk).unwrap();
+        sent += chunk.len();
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let peak = peak_rss_kib(child.id());
+    drop(stdin);
+    let st = child.wait().unwrap();
+    assert!(st.success());
+    peak
+}
+
+/// Memory stays within a fixed budget whatever the input: an endless line (`/dev/zero`, or a
+/// file with no newline) and a million empty lines took 4 GB, 215 MB and 425 MB. The budget
+/// asserted is generous (the release binary stays near 12 to 19 MB).
+#[test]
+fn memory_is_bounded_on_any_input() {
+    const BUDGET_KIB: u64 = 64 * 1024;
+    let zeros = peak_while_fed(96 << 20, &vec![0u8; 1 << 20]);
+    assert!(zeros < BUDGET_KIB, "96 MB of NUL bytes: peak {zeros} KiB");
+    let no_newline = peak_while_fed(96 << 20, &vec![b'a'; 1 << 20]);
+    assert!(
+        no_newline < BUDGET_KIB,
+        "96 MB without a newline: peak {no_newline} KiB"
+    );
+    let empty = peak_while_fed(1_000_000, &vec![b'\n'; 100_000]);
+    assert!(
+        empty < BUDGET_KIB,
+        "a million empty lines: peak {empty} KiB"
+    );
+}
+
+#[test]
+fn unusual_counter_values_and_odd_rows_are_kept_as_text() {
+    let dir = scratch("odd-values");
+    let file = dir.join("odd.log");
+    std::fs::write(
+        &file,
+        "SecOff Peer1> show ipsec policy=\"vpn\" counters\r\n\
+         Outbound Packet Processing Counters\r\n\
+         \x20 outProcessStarted ........ 12    outProcessDone ........... 10\r\n\
+         \x20 outNeg ........ -5\r\n\
+         \x20 outBig ........ 1e30\r\n\
+         \x20 outHex ........ 0x10\r\n\
+         \x20 outWrap ........ 18446744073709551616\r\n\
+         \x20 outAfter ........ 3\r\n\
+         SecOff Peer1> show ipsec sa\r\n\
+         SA Id  Policy               Bundle  State  Protocol  OutSPI      InSPI\r\n\
+         99999999999999999999999  wiz_Peer1 to Peer2   0   Valid  ESP  1612248718  992095719\r\n\
+         18446744073709551616  wiz_Peer1 to Peer2   0   Valid  ESP  1612248718  992095719  extra\r\n\
+         SecOff Peer1> \r\n",
+    )
+    .unwrap();
+    let v = json_of(&file);
+    // No table row went to the debug stream.
+    assert_eq!(v["debug"]["lines"], 0, "{v}");
+    let kept: Vec<String> = array(&v, "warnings")
+        .iter()
+        .flat_map(|w| w["lines"].as_array().unwrap().iter())
+        .map(|l| l.as_str().unwrap().trim().to_string())
+        .collect();
+    for want in [
+        "outNeg",
+        "outBig",
+        "outHex",
+        "outWrap",
+        "99999999999999999999999",
+        "extra",
+    ] {
+        assert!(
+            kept.iter().any(|l| l.contains(want)),
+            "{want} not kept: {kept:?}"
+        );
+    }
+    // The counters after them are read, in their section.
+    let counters = array(&v, "counters");
+    let after = counters.iter().find(|c| c["name"] == "outAfter").unwrap();
+    assert_eq!(after["section"], "Outbound Packet Processing Counters");
+    assert_eq!(counters.len(), 3, "{counters:?}");
+    // The readable report shows the text kept.
+    let report = stdout(&analyze(&file, false));
+    assert!(report.contains("outNeg ........ -5"), "{report}");
+}
+
+#[test]
+fn characters_that_hide_or_reorder_text_are_shown() {
+    let dir = scratch("bidi");
+    let file = dir.join("bidi.log");
+    std::fs::write(
+        &file,
+        "SecOff Peer1> \r\nISAKMP: peer \u{202E}1.2.3.4\u{2066}\u{200B} sent\x1b]0;title\x1b\\ok \u{FEFF}done\r\n"
+            .as_bytes(),
+    )
+    .unwrap();
+    for json in [false, true] {
+        let out = stdout(&analyze(&file, json));
+        for c in ['\u{202E}', '\u{2066}', '\u{200B}', '\u{FEFF}'] {
+            assert!(!out.contains(c), "{:?} in the output:\n{out}", c);
+        }
+        if json {
+            assert!(
+                out.contains("ISAKMP: peer <U+202E>1.2.3.4<U+2066><U+200B> sentok <U+FEFF>done"),
+                "{out}"
+            );
+        }
+    }
+}

@@ -822,12 +822,13 @@ fn proposal_rejected() {
         "proposal-rejected.log",
         &[("proposal-rejected", Severity::Error)],
     );
-    // racoon's line names no phase; pluto's says IPsec SA: one finding for each.
+    // racoon's line names no phase, but it comes in the phase 1 negotiation racoon began
+    // (the exchange tracker places it there); pluto's says IPsec SA: one finding for each.
     let summaries: Vec<&str> = a.findings.iter().map(|f| f.summary.as_str()).collect();
     assert_eq!(
         summaries,
         [
-            "A proposal (phase not stated) was rejected (1 debug line)",
+            "A phase 1 proposal was rejected (1 debug line)",
             "A phase 2 proposal was rejected (1 debug line)"
         ]
     );

@@ -1,7 +1,12 @@
 //! The SSH link against a real OpenSSH sshd (see tests/support/sshd.rs): password, key-file and
 //! ssh-agent login, a wrong password, the router hanging up, unknown / accepted / known /
-//! changed host keys under each policy (`ask` both on a terminal and without one), the legacy
-//! algorithms old routers need, and a refused connection.
+//! changed host keys under each policy (`ask` both on a terminal and without one), a known
+//! host offering a key of another type (refused under every policy) or several types (the
+//! recorded one is asked for), the known_hosts file as created (0600, no blank first line, no
+//! symbolic link followed), the legacy algorithms old routers need, and a refused connection.
+//!
+//! The tests that start sshd need root (sshd logs in a local test account): they are marked
+//! `needs root`, and `tests/run.sh` runs them when run as root (as CI does).
 
 #[path = "support/sshd.rs"]
 mod sshd;
@@ -88,6 +93,7 @@ async fn check_console_of(link: &mut Link, user: &str, port: u16) {
 }
 
 #[tokio::test]
+#[ignore = "needs root: starts sshd, which logs in a local test account (tests/run.sh runs it as root)"]
 async fn password_login_reaches_the_console() {
     let sshd = Sshd::start(CLI);
     let o = with_password(opts(&sshd, HostKeyPolicy::AcceptNew), &sshd.password);
@@ -100,6 +106,7 @@ async fn password_login_reaches_the_console() {
 /// When the router ends the session, the reader sees the end of the stream (the session
 /// driver's cue to reconnect), rather than hanging.
 #[tokio::test]
+#[ignore = "needs root: starts sshd, which logs in a local test account (tests/run.sh runs it as root)"]
 async fn router_hanging_up_ends_the_stream() {
     let sshd = Sshd::start("printf 'SecOff Peer1> '; read -r l; printf 'bye\\n'; exit 0");
     let o = with_password(opts(&sshd, HostKeyPolicy::AcceptNew), &sshd.password);
@@ -115,6 +122,7 @@ async fn router_hanging_up_ends_the_stream() {
 }
 
 #[tokio::test]
+#[ignore = "needs root: starts sshd, which logs in a local test account (tests/run.sh runs it as root)"]
 async fn key_login_reaches_the_console() {
     let sshd = Sshd::start(CLI);
     let mut o = opts(&sshd, HostKeyPolicy::AcceptNew);
@@ -131,6 +139,7 @@ async fn key_login_reaches_the_console() {
 }
 
 #[tokio::test]
+#[ignore = "needs root: starts sshd, which logs in a local test account (tests/run.sh runs it as root)"]
 async fn wrong_password_is_a_clear_error() {
     let sshd = Sshd::start(CLI);
     let o = with_password(opts(&sshd, HostKeyPolicy::AcceptNew), "not-the-password");
@@ -148,6 +157,7 @@ async fn wrong_password_is_a_clear_error() {
 }
 
 #[tokio::test]
+#[ignore = "needs root: starts sshd, which logs in a local test account (tests/run.sh runs it as root)"]
 async fn unknown_key_accept_new_records_it_and_then_it_is_known() {
     let sshd = Sshd::start(CLI);
     let o = with_password(opts(&sshd, HostKeyPolicy::AcceptNew), &sshd.password);
@@ -173,6 +183,7 @@ async fn unknown_key_accept_new_records_it_and_then_it_is_known() {
 }
 
 #[tokio::test]
+#[ignore = "needs root: starts sshd, which logs in a local test account (tests/run.sh runs it as root)"]
 async fn unknown_key_strict_is_refused_with_its_fingerprint() {
     let sshd = Sshd::start(CLI);
     let o = with_password(opts(&sshd, HostKeyPolicy::Strict), &sshd.password);
@@ -256,6 +267,7 @@ fn run_child(sshd: &Sshd, mode: &str, wrap: Wrap) -> String {
 /// `ask` needs a terminal: without one (as under CI or cron) it refuses and says how to
 /// accept the key instead.
 #[test]
+#[ignore = "needs root: starts sshd, which logs in a local test account (tests/run.sh runs it as root)"]
 fn unknown_key_ask_without_terminal_is_refused() {
     let sshd = Sshd::start(CLI);
     run_child(&sshd, "no-tty", Wrap::NoTerminal);
@@ -263,6 +275,7 @@ fn unknown_key_ask_without_terminal_is_refused() {
 
 /// With a terminal, `ask` shows the fingerprint and accepts only `yes`.
 #[test]
+#[ignore = "needs root: starts sshd, which logs in a local test account (tests/run.sh runs it as root)"]
 fn unknown_key_ask_on_a_terminal_takes_yes_or_no() {
     let sshd = Sshd::start(CLI);
     for (mode, answer) in [("no", "no\n"), ("yes", "maybe\nyes\n")] {
@@ -283,6 +296,7 @@ fn unknown_key_ask_on_a_terminal_takes_yes_or_no() {
 
 /// With no key file and no password, the ssh-agent's key logs in.
 #[test]
+#[ignore = "needs root: starts sshd, which logs in a local test account (tests/run.sh runs it as root)"]
 fn agent_key_login_reaches_the_console() {
     let sshd = Sshd::start(CLI);
     let agent = sshd::Agent::start(&sshd.dir, &sshd.client_key);
@@ -354,6 +368,7 @@ async fn child_case() {
 }
 
 #[tokio::test]
+#[ignore = "needs root: starts sshd, which logs in a local test account (tests/run.sh runs it as root)"]
 async fn changed_key_is_refused_with_both_fingerprints_and_the_line() {
     let sshd = Sshd::start(CLI);
     let other = sshd::keygen(&sshd.dir, "old_router_key", "ed25519");
@@ -378,6 +393,113 @@ async fn changed_key_is_refused_with_both_fingerprints_and_the_line() {
     assert_eq!(std::fs::read_to_string(&kh).unwrap(), before);
 }
 
+/// A known host that now offers a key of another type only (the router's ed25519 key was
+/// recorded; it came back with only an RSA key) is refused under every policy, as OpenSSH
+/// refuses it, with both fingerprints, and known_hosts is left as it was; no password is sent.
+#[tokio::test]
+#[ignore = "needs root: starts sshd, which logs in a local test account (tests/run.sh runs it as root)"]
+async fn known_host_offering_another_key_type_is_refused_under_every_policy() {
+    let mut so = SshdOptions::new(CLI);
+    so.host_key_types = vec!["rsa"];
+    let sshd = Sshd::start_with(so);
+    let recorded = sshd::keygen(&sshd.dir, "recorded_ed25519", "ed25519");
+    let kh = sshd.dir.join("client_known_hosts");
+    let before = format!(
+        "{} {}\n",
+        sshd.known_hosts_name(),
+        sshd::key_line(&recorded)
+    );
+    for policy in [
+        HostKeyPolicy::AcceptNew,
+        HostKeyPolicy::Strict,
+        HostKeyPolicy::Ask,
+    ] {
+        std::fs::write(&kh, &before).unwrap();
+        let o = with_password(opts(&sshd, policy), &sshd.password);
+        let e = open_err(&sshd, &o).await;
+        assert!(
+            e.contains("REMOTE HOST IDENTIFICATION HAS CHANGED"),
+            "{policy:?}: {e}"
+        );
+        assert!(
+            e.contains(&sshd::fingerprint(&recorded)),
+            "{policy:?}: the recorded key is missing: {e}"
+        );
+        assert!(
+            e.contains(&sshd.host_fingerprint()),
+            "{policy:?}: the offered key is missing: {e}"
+        );
+        assert!(e.contains("ED25519") && e.contains("RSA"), "{e}");
+        assert!(e.contains("line 1"), "{e}");
+        assert_eq!(std::fs::read_to_string(&kh).unwrap(), before, "{policy:?}");
+    }
+    assert!(
+        !sshd.log().contains("Accepted password") && !sshd.log().contains("Failed password"),
+        "a password was tried: {}",
+        sshd.log()
+    );
+}
+
+/// A host with several host keys, of which known_hosts holds one type (RSA here, while
+/// ed25519 comes first in the default order): the recorded type is asked for, so the host is
+/// known and strict accepts it, with nothing added to the file.
+#[tokio::test]
+#[ignore = "needs root: starts sshd, which logs in a local test account (tests/run.sh runs it as root)"]
+async fn known_key_type_is_preferred_for_a_host_with_several_keys() {
+    let mut so = SshdOptions::new(CLI);
+    so.host_key_types = vec!["ed25519", "rsa"];
+    let sshd = Sshd::start_with(so);
+    let kh = sshd.dir.join("client_known_hosts");
+    let before = format!(
+        "{} {}\n",
+        sshd.known_hosts_name(),
+        sshd::key_line(&sshd.host_keys[1])
+    );
+    std::fs::write(&kh, &before).unwrap();
+    for policy in [HostKeyPolicy::Strict, HostKeyPolicy::AcceptNew] {
+        let o = with_password(opts(&sshd, policy), &sshd.password);
+        let mut link = open(&sshd, &o)
+            .await
+            .unwrap_or_else(|e| panic!("{policy:?}: {e}\n{}", sshd.log()));
+        check_console(&mut link, &sshd).await;
+        assert_eq!(std::fs::read_to_string(&kh).unwrap(), before, "{policy:?}");
+    }
+}
+
+/// A key learned into a new known_hosts: the file starts with the key's line (no blank line
+/// first), is 0600 in a 0700 folder created for it, and a symbolic link there is refused.
+#[tokio::test]
+#[ignore = "needs root: starts sshd, which logs in a local test account (tests/run.sh runs it as root)"]
+async fn learned_known_hosts_file_is_private_and_starts_with_the_key() {
+    use std::os::unix::fs::PermissionsExt;
+    let sshd = Sshd::start(CLI);
+    let mut o = with_password(opts(&sshd, HostKeyPolicy::AcceptNew), &sshd.password);
+    let kh = sshd.dir.join("new_ssh_dir").join("known_hosts");
+    o.ssh.known_hosts = Some(kh.clone());
+    drop(open(&sshd, &o).await.unwrap());
+    let text = std::fs::read_to_string(&kh).unwrap();
+    assert_eq!(
+        text,
+        format!(
+            "{} {}\n",
+            sshd.known_hosts_name(),
+            sshd::key_line(&sshd.host_keys[0])
+        )
+    );
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&kh), 0o600);
+    assert_eq!(mode(kh.parent().unwrap()), 0o700);
+    // A link planted at the known_hosts path is not written through.
+    let victim = sshd.dir.join("victim");
+    std::fs::write(&victim, "keep\n").unwrap();
+    let link = sshd.dir.join("linked_known_hosts");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    o.ssh.known_hosts = Some(link);
+    let e = open_err(&sshd, &o).await;
+    assert!(e.contains("symbolic link"), "{e}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep\n");
+}
+
 /// A server that only speaks the old algorithms `restriction` names.
 fn legacy_server(restriction: &[&str], host_key: &'static str) -> Sshd {
     let mut so = SshdOptions::new(CLI);
@@ -400,6 +522,7 @@ async fn legacy_needed(sshd: &Sshd, what: &str) {
 }
 
 #[tokio::test]
+#[ignore = "needs root: starts sshd, which logs in a local test account (tests/run.sh runs it as root)"]
 async fn old_router_algorithms_need_legacy_ssh() {
     // Everything an old AlliedWare release speaks, at once.
     let all = legacy_server(

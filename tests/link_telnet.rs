@@ -5,6 +5,8 @@
 //!   starts it (the accepted socket as its stdin and stdout) with a small script as its login
 //!   program playing the router;
 //! - Debian's `telnet` client (package `inetutils-telnet` or `telnet`) against our server role.
+//! - `tunnelscope connect telnet://` on a terminal (`script`) against a server that takes one
+//!   connection: one connection, the login on it, and its ping started with a clean environment.
 //!
 //! A missing program fails the test with what to install: these tests never skip.
 
@@ -925,4 +927,148 @@ async fn debian_telnet_client_on_a_pty_against_our_server() {
     let (typed, text) = drive_debian_client(sh, b"\r").await;
     let typed = String::from_utf8_lossy(&typed).replace("\r\n", "\r");
     assert_eq!(typed, "manager\rshow ipsec sa\rquit\r", "{text:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// `connect telnet://` through the release binary's code path, on a terminal.
+
+/// `connect` opens the link once on the plain terminal (so a refused connection is said
+/// there) and the screen's session goes on with that same connection: a console server that
+/// takes one connection sees exactly one, and the login arrives on it. Before, the first
+/// connection was closed and a second one opened, which such a server never serves.
+#[test]
+fn connect_telnet_makes_one_connection_and_its_ping_gets_no_password() {
+    use std::io::Read as _;
+    use std::sync::mpsc;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    listener.set_nonblocking(true).expect("nonblocking");
+    let accepted = std::sync::Arc::new(AtomicUsize::new(0));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (first_tx, first_rx) = mpsc::channel();
+    let server = {
+        let (accepted, stop) = (accepted.clone(), stop.clone());
+        std::thread::spawn(move || {
+            // Every connection is counted; only the first is served (a login prompt), the
+            // others are held open and never answered.
+            let mut held = Vec::new();
+            while !stop.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    Ok((mut s, _)) => {
+                        if accepted.fetch_add(1, Ordering::SeqCst) == 0 {
+                            let _ = s.set_nonblocking(false);
+                            let _ = s.write_all(b"\r\nlogin: ");
+                            let _ = first_tx.send(s);
+                        } else {
+                            held.push(s);
+                        }
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(20)),
+                }
+            }
+        })
+    };
+    let dir = TempDir::new("one-connection");
+    let bin = env!("CARGO_BIN_EXE_tunnelscope");
+    // A `ping` of our own first on the PATH: it writes the environment it was given.
+    let fake = dir.0.join("bin");
+    std::fs::create_dir_all(&fake).expect("bin folder");
+    let dump = dir.0.join("ping-env");
+    let ping = fake.join("ping");
+    std::fs::write(
+        &ping,
+        format!(
+            "#!/bin/sh\nenv > '{}.tmp'; mv '{0}.tmp' '{0}'; sleep 5\n",
+            dump.display()
+        ),
+    )
+    .expect("fake ping");
+    std::fs::set_permissions(&ping, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    let path = format!(
+        "{}:{}",
+        fake.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let line = format!(
+        "stty rows 30 cols 100; exec '{bin}' connect telnet://secoff@127.0.0.1:{port} --no-capture --ping 10.9.9.9"
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env("PATH", path)
+        .env("TUNNELSCOPE_PASSWORD", "ts-one-connection")
+        .env("XDG_DATA_HOME", dir.0.join("data"))
+        .env("XDG_CONFIG_HOME", dir.0.join("config"))
+        .env("TERM", "xterm")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run script (util-linux): {e}"));
+    let mut first: std::net::TcpStream = first_rx
+        .recv_timeout(LONG)
+        .expect("tunnelscope never connected");
+    first
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .expect("timeout");
+    // The session logs in on the first connection: the user name arrives there.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut got = Vec::new();
+    let mut closed = false;
+    while !String::from_utf8_lossy(&got).contains("secoff") && Instant::now() < deadline {
+        let mut buf = [0u8; 512];
+        match first.read(&mut buf) {
+            Ok(0) => {
+                closed = true;
+                break;
+            }
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(_) => {}
+        }
+    }
+    let n = accepted.load(Ordering::SeqCst);
+    // Start the ping (`p`): the system ping gets neither the password nor anything else of
+    // tunnelscope's environment.
+    let ping_env = {
+        let mut stdin = child.stdin.take().expect("stdin");
+        let deadline = Instant::now() + LONG;
+        loop {
+            let _ = stdin.write_all(b"p");
+            let _ = stdin.flush();
+            std::thread::sleep(Duration::from_millis(500));
+            if let Ok(text) = std::fs::read_to_string(&dump) {
+                break text;
+            }
+            if Instant::now() > deadline {
+                break String::new();
+            }
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    stop.store(true, Ordering::SeqCst);
+    let _ = server.join();
+    assert_eq!(
+        n,
+        1,
+        "tunnelscope made {n} connections (first one closed: {closed}, it got {:?})",
+        show(&got)
+    );
+    assert!(
+        String::from_utf8_lossy(&got).contains("secoff"),
+        "the login never came on the first connection (closed: {closed}): {:?}",
+        show(&got)
+    );
+    assert!(
+        ping_env.contains("LC_ALL=C"),
+        "the ping never ran: {ping_env:?}"
+    );
+    assert!(
+        !ping_env.contains("ts-one-connection") && !ping_env.contains("TUNNELSCOPE"),
+        "the ping inherited the password: {ping_env}"
+    );
+    assert!(
+        !ping_env.contains("XDG_DATA_HOME") && !ping_env.contains("TERM="),
+        "the ping inherited tunnelscope's environment: {ping_env}"
+    );
 }

@@ -1,6 +1,7 @@
 //! The ping runner: command lines per OS and for the router, the parsers over real-looking
 //! output of iputils, macOS and Windows ping and of the router's own, the running totals, and
-//! the system `ping` run for real against 127.0.0.1 (stopped, dropped, never left a zombie).
+//! the system `ping` run for real against 127.0.0.1 (stopped, dropped, never left a zombie),
+//! and the clean environment a child starts with (no password, nothing of ours).
 
 use std::time::Duration;
 use tokio::sync::mpsc::Receiver;
@@ -868,4 +869,32 @@ async fn a_bad_address_never_starts_a_process() {
         next(&mut rx).await,
         Some(PingEvent::Finished { exit: None, .. })
     ));
+}
+
+/// The child starts with a clean environment: the password tunnelscope was given in
+/// TUNNELSCOPE_PASSWORD (or anything else of this process, such as cargo's variables) never
+/// reaches it; it gets PATH and the C locale only.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_child_gets_a_clean_environment() {
+    // Only std touches the environment in this process, under its lock; no other test here
+    // reads this variable.
+    std::env::set_var("TUNNELSCOPE_PASSWORD", "ts-ping-env-secret");
+    let events = collect(sh(
+        "env > /dev/null; leaked=$(env | grep -v -E '^(PATH|LC_ALL|LANG|PWD|SHLVL|_|OLDPWD)='); \
+         if [ -n \"$leaked\" ]; then echo \"leaked: $leaked\"; exit 3; fi; \
+         [ \"$LC_ALL\" = C ] && [ \"$LANG\" = C ] && [ -n \"$PATH\" ] || exit 4; \
+         echo '64 bytes from 10.0.0.1: icmp_seq=1 ttl=64 time=1.5 ms'",
+    ))
+    .await;
+    std::env::remove_var("TUNNELSCOPE_PASSWORD");
+    assert!(errors(&events).is_empty(), "{events:?}");
+    assert!(events.contains(&reply(1, 1.5)), "{events:?}");
+    assert_eq!(
+        events.last(),
+        Some(&PingEvent::Finished {
+            exit: Some(0),
+            stopped: false
+        })
+    );
 }

@@ -420,7 +420,8 @@ fn phase1_stall_screen() {
     assert!(t.contains("ERROR phase1-not-established"));
     assert!(t.contains("WARNING retransmissions"));
     assert!(t.contains("nothing through the tunnel"));
-    assert!(text(&small).contains("Doctor: 2 errors, 1 warnings"));
+    assert!(text(&small).contains("Doctor: 2 errors, 1 warning"));
+    assert!(!text(&small).contains("1 warnings"));
     // A stall is red in the table; an error finding is red and bold; outDropNoSa moved: red.
     let (x, y) = find(&large, "348   1   SASENT").unwrap();
     assert_eq!(large[(x, y)].fg, Color::Red, "stalled exchange row");
@@ -531,7 +532,7 @@ fn panes_zoomed() {
 fn overlays() {
     let mut s = scene(Scenario::Healthy, 0, 0);
     s.app.on_key(key('?'));
-    assert_eq!(s.app.overlay, Overlay::Help);
+    assert_eq!(s.app.overlay, Overlay::Help { scroll: 0 });
     let help = snap("overlay_help_200x60", &mut s, 200, 60);
     let t = text(&help);
     assert!(t.contains("Help (Esc closes, arrows scroll)"));
@@ -724,7 +725,12 @@ fn keys() {
     app.on_key(Key::plain(KeyCode::Enter));
     assert_eq!(app.input, Input::None);
     assert_eq!(commands(app), ["show isakmp exchange"]);
-    assert_eq!(app.focus, Pane::Console, "its output is shown");
+    // The focus goes back where it was (issue 8, item 16); the answer is in the console pane.
+    assert_eq!(app.focus, Pane::Debug, "the focus stays where it was");
+    assert!(app
+        .message
+        .as_ref()
+        .is_some_and(|(m, _)| m.contains("sent: show isakmp exchange")));
     assert_eq!(app.history, ["show isakmp exchange"]);
     app.outbox.clear();
     // Up brings it back.
@@ -735,20 +741,20 @@ fn keys() {
     assert_eq!(app.input, Input::None);
     assert!(app.outbox.is_empty());
 
-    // / searches the debug stream (a key of the debug pane): Enter selects a matching line
-    // and freezes; n goes on.
+    // / searches the debug stream from any pane: Enter selects a matching line, freezes
+    // and takes the focus to the debug pane; n goes on.
+    app.focus = Pane::Console;
     app.on_key(key('/'));
-    assert_eq!(app.input, Input::None, "not a key of the console pane");
-    app.focus = Pane::Debug;
-    app.on_key(key('/'));
-    assert_eq!(app.focus, Pane::Debug);
+    assert_eq!(app.input, Input::Search(String::new()));
     press(app, "RETRANSMITTING");
     app.on_key(Key::plain(KeyCode::Enter));
     assert_eq!(app.input, Input::None);
     assert!(!app.debug.follow, "a match freezes the stream");
+    assert_eq!(app.focus, Pane::Debug);
     let first = app.debug.selected.expect("a line selected");
     let line = app.routers[0].debug.get(first).unwrap().text().to_string();
     assert!(line.contains("retransmitting MM1"), "{line}");
+    app.focus = Pane::Doctor;
     app.on_key(key('n'));
     let second = app.debug.selected.unwrap();
     assert_ne!(first, second);
@@ -811,4 +817,136 @@ fn keys() {
     app.focus = Pane::Debug;
     app.on_key(key('r'));
     assert!(matches!(app.outbox.last(), Some((0, Request::PollNow))));
+}
+
+/// Issue 8, item 16: the debug stream's keys once did nothing, silently, outside the debug
+/// pane, and the search text typed then ran as other keys ("heartbeat" set the baseline and
+/// polled). From every pane: `/` opens the search and takes the text, `f` and `F` act on the
+/// debug stream; a key that does nothing in the focused pane says so.
+#[test]
+fn search_and_the_debug_keys_work_from_every_pane() {
+    let mut s = scene(Scenario::SaAccumulation, 0, 0);
+    for pane in [Pane::Tables, Pane::Counters, Pane::Doctor, Pane::Console] {
+        let app = &mut s.app;
+        app.focus = pane;
+        app.outbox.clear();
+        app.debug.follow = true;
+        app.debug.selected = None;
+        let baseline = app.counters[0].since_baseline();
+        app.on_key(key('/'));
+        assert_eq!(app.input, Input::Search(String::new()), "{pane:?}");
+        press(app, "heartbeat");
+        assert_eq!(app.input, Input::Search("heartbeat".into()), "{pane:?}");
+        assert!(app.outbox.is_empty(), "{pane:?}: nothing sent while typing");
+        assert_eq!(
+            app.counters[0].since_baseline(),
+            baseline,
+            "{pane:?}: b typed, no baseline"
+        );
+        app.on_key(Key::plain(KeyCode::Enter));
+        let at = app.debug.selected.expect("a heartbeat line selected");
+        assert!(
+            app.routers[0]
+                .debug
+                .get(at)
+                .unwrap()
+                .text()
+                .to_ascii_lowercase()
+                .contains("heartbeat"),
+            "{pane:?}"
+        );
+        assert_eq!(app.focus, Pane::Debug, "{pane:?}: the match is shown");
+        // f and F from the pane again.
+        app.focus = pane;
+        app.on_key(key('f'));
+        assert!(app.debug.follow, "{pane:?}: f follows again");
+        app.on_key(key('F'));
+        assert_eq!(
+            app.debug.filter,
+            Some(tunnelscope::model::Phase::One),
+            "{pane:?}"
+        );
+        assert!(app
+            .message
+            .as_ref()
+            .is_some_and(|(m, _)| m.contains("phase 1 only")));
+        app.debug.filter = None;
+    }
+    // A key bound only in another pane says so in the status bar.
+    let app = &mut s.app;
+    app.focus = Pane::Counters;
+    app.message = None;
+    app.on_key(key('s'));
+    let msg = app
+        .message
+        .as_ref()
+        .map(|m| m.0.clone())
+        .unwrap_or_default();
+    assert!(msg.contains("s does nothing in the Counters pane"), "{msg}");
+}
+
+/// Issue 8, item 16: the focused pane is obvious without colour (a thick border and a marker
+/// before its title), and `?` lists every key: the global ones, then the focused pane's.
+#[test]
+fn the_focus_is_marked_and_help_lists_global_then_pane_keys() {
+    let mut s = scene(Scenario::Healthy, 0, 0);
+    for (pane, title) in [
+        (Pane::Tables, "SAs and exchanges"),
+        (Pane::Debug, "Debug stream"),
+        (Pane::Counters, "Counters"),
+        (Pane::Doctor, "Doctor"),
+    ] {
+        s.app.focus = pane;
+        let t = text(&render(&mut s, 200, 60));
+        assert!(t.contains(&format!("▶ {title}")), "{pane:?}:\n{t}");
+        assert_eq!(t.matches('▶').count(), 1, "{pane:?}: one pane marked");
+        assert!(t.contains('┏'), "{pane:?}: a thick border");
+    }
+    for (pane, own, a_key) in [
+        (Pane::Tables, "tables keys", "Sort"),
+        (Pane::Counters, "counters keys", "policy"),
+        (Pane::Doctor, "doctor keys", "evidence"),
+        (Pane::Console, "console keys", "Run the command"),
+    ] {
+        s.app.focus = pane;
+        s.app.overlay = Overlay::Help { scroll: 0 };
+        let t = text(&render(&mut s, 200, 60));
+        let g = t.find("global keys").expect("global keys listed");
+        let p = t.find(own).unwrap_or_else(|| panic!("{own} listed:\n{t}"));
+        assert!(g < p, "global first:\n{t}");
+        assert!(t[p..].contains(a_key), "{own}: {a_key}\n{t}");
+        assert!(t[g..p].contains("Search the debug stream"), "{t}");
+        assert_eq!(t.matches("global keys").count(), 1, "listed once:\n{t}");
+    }
+    s.app.overlay = Overlay::None;
+}
+
+/// Issue 8, item 15: overlays once shared one scroll, so the scenario picker opened after a
+/// scrolled help showed only its last item. Each overlay scrolls on its own; a help scrolled
+/// past its end moves back with the first Up.
+#[test]
+fn overlays_scroll_on_their_own() {
+    let mut s = scene(Scenario::Healthy, 0, 0);
+    s.app.on_key(key('?'));
+    for _ in 0..100 {
+        s.app.on_key(Key::plain(KeyCode::Down));
+    }
+    let bottom = text(&render(&mut s, 80, 24));
+    assert!(bottom.contains("Phases:"), "scrolled to the end:\n{bottom}");
+    s.app.on_key(Key::plain(KeyCode::Up));
+    let up = text(&render(&mut s, 80, 24));
+    assert_ne!(bottom, up, "one Up moves the help at once");
+    s.app.on_key(Key::plain(KeyCode::Esc));
+    s.app.on_key(key('S'));
+    assert!(matches!(s.app.overlay, Overlay::Scenarios { selected: 0 }));
+    let t = text(&render(&mut s, 80, 24));
+    for n in Scenario::ALL {
+        assert!(t.contains(&format!(" {} ", n.name())), "{}:\n{t}", n.name());
+    }
+    s.app.on_key(Key::plain(KeyCode::End));
+    assert!(matches!(s.app.overlay, Overlay::Scenarios { selected: 6 }));
+    s.app.on_key(Key::plain(KeyCode::Home));
+    s.app.on_key(Key::plain(KeyCode::Down));
+    s.app.on_key(Key::plain(KeyCode::Enter));
+    assert_eq!(s.app.switch_to.as_deref(), Some("phase1-stall"));
 }

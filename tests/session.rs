@@ -16,7 +16,7 @@ use tunnelscope::analyze::{Options, State};
 use tunnelscope::console::session::{self, Event, LoginState, PollConfig, Request, SessionConfig};
 use tunnelscope::console::transcript::Item;
 use tunnelscope::link::{Link, LinkError, LinkOptions, Secret, Target};
-use tunnelscope::sim::serve::{serve, SharedNet};
+use tunnelscope::sim::serve::{serve, serve_mut, SharedNet};
 use tunnelscope::sim::{ConsoleConfig, Scenario, Start};
 
 fn config(password: &str, poll_secs: u64) -> SessionConfig {
@@ -80,6 +80,12 @@ struct Run {
     pagers: usize,
     unsolicited: Vec<String>,
     measures: Vec<(String, usize, f64)>,
+    /// What the session sent, in order (a password as `<secret>`).
+    sent: String,
+    /// What the router sent.
+    received: String,
+    /// Both directions in the order the session saw them: (sent by us, text).
+    wire: Vec<(bool, String)>,
     ended: bool,
 }
 
@@ -92,6 +98,11 @@ impl Run {
         let (req, rx) = mpsc::channel(64);
         let (tx, ev) = mpsc::channel(4096);
         tokio::spawn(session::run_with(cfg, rx, tx, open));
+        Run::attach(req, ev)
+    }
+
+    /// A run of a session started elsewhere (with its real link).
+    fn attach(req: mpsc::Sender<Request>, ev: mpsc::Receiver<Event>) -> Run {
         Run {
             req,
             ev,
@@ -104,6 +115,9 @@ impl Run {
             pagers: 0,
             unsolicited: Vec::new(),
             measures: Vec::new(),
+            sent: String::new(),
+            received: String::new(),
+            wire: Vec::new(),
             ended: false,
         }
     }
@@ -156,7 +170,21 @@ impl Run {
                 bytes,
                 secs,
             } => self.measures.push((command, bytes, secs)),
-            Event::Bytes(_) | Event::Sent { .. } | Event::Clock(_) => {}
+            Event::Sent { bytes, secret } => {
+                let t = if secret {
+                    "<secret>".to_string()
+                } else {
+                    String::from_utf8_lossy(&bytes).into_owned()
+                };
+                self.sent.push_str(&t);
+                self.wire.push((true, t));
+            }
+            Event::Bytes(b) => {
+                let t = String::from_utf8_lossy(&b).into_owned();
+                self.received.push_str(&t);
+                self.wire.push((false, t));
+            }
+            Event::Clock(_) => {}
             Event::Ended => self.ended = true,
         }
     }
@@ -559,4 +587,760 @@ async fn polling_keeps_to_its_share_of_a_slow_line() {
             .await
     );
     assert!(t.elapsed() < Duration::from_secs(6), "{:?}", t.elapsed());
+}
+
+fn logged_in(r: &Run) -> bool {
+    r.last_status()
+        .is_some_and(|s| s.login == LoginState::LoggedIn)
+}
+
+/// Issue 8, item 2: the session logged in, so its quit turns its debug off and logs off; the
+/// console is back at its login prompt for the next person.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quit_logs_off_where_it_logged_in() {
+    let net = SharedNet::new(Scenario::Healthy);
+    let mut run = Run::start(
+        config("secoff", 1),
+        opener(net.clone(), ConsoleConfig::default()),
+    );
+    assert!(run.until(Duration::from_secs(10), logged_in).await);
+    run.req.send(Request::Debug(true)).await.unwrap();
+    assert!(
+        run.until(Duration::from_secs(10), |r| r
+            .last_status()
+            .is_some_and(|s| s.debug_on))
+            .await
+    );
+    assert_eq!(net.consoles_logged_in(), 1);
+    run.req.send(Request::Quit).await.unwrap();
+    assert!(run.until(Duration::from_secs(10), |r| r.ended).await);
+    let disable = run.sent.rfind("disable isakmp debug=all\r");
+    let logoff = run.sent.rfind("logoff\r");
+    assert!(
+        disable.is_some() && logoff > disable,
+        "debug off, then logoff: {:?}",
+        &run.sent[run.sent.len().saturating_sub(200)..]
+    );
+    assert!(
+        run.received.trim_end().ends_with("Peer1 login:"),
+        "{:?}",
+        &run.received[run.received.len().saturating_sub(200)..]
+    );
+    assert_eq!(
+        net.consoles_logged_in(),
+        0,
+        "the console was left logged in"
+    );
+}
+
+/// A console found at a logged-in prompt (as SSH leaves it, or someone before us) is left as
+/// found: no logoff on quit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_console_found_logged_in_is_left_logged_in() {
+    let net = SharedNet::new(Scenario::Healthy);
+    let n2 = net.clone();
+    let mut run = Run::start(config("secoff", 1), move || {
+        let (ours, theirs) = tokio::io::duplex(1 << 16);
+        let console = n2.console(0, Start::SecOff, ConsoleConfig::default());
+        let n = n2.clone();
+        tokio::spawn(async move {
+            let (r, w) = tokio::io::split(theirs);
+            let _ = serve(console, &n, r, w, None).await;
+        });
+        let (r, w) = tokio::io::split(ours);
+        std::future::ready(Ok(Link {
+            reader: Box::new(r),
+            writer: Box::new(w),
+            description: "logged-in console".into(),
+            bytes_per_sec: None,
+            authenticated: false,
+        }))
+    });
+    assert!(run.until(Duration::from_secs(10), logged_in).await);
+    assert!(
+        run.until(Duration::from_secs(10), |r| r.count("show ipsec sa") >= 1)
+            .await
+    );
+    run.req.send(Request::Quit).await.unwrap();
+    assert!(run.until(Duration::from_secs(10), |r| r.ended).await);
+    assert!(!run.sent.contains("logoff"), "{:?}", run.sent);
+    assert!(!run.sent.contains("<secret>"), "no login was needed");
+    assert_eq!(net.consoles_logged_in(), 1, "left as found: logged in");
+}
+
+/// Issue 8, item 2: a serial cable is pulled and plugged in again, and the user quits just
+/// as the link is back (before the router has answered it): the console, still logged in
+/// from before, is logged off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quit_just_after_the_link_comes_back_logs_off() {
+    let net = SharedNet::new(Scenario::Healthy);
+    // One console port for every link, as a serial console is.
+    let console = Arc::new(tokio::sync::Mutex::new(net.console(
+        0,
+        Start::Login,
+        ConsoleConfig::default(),
+    )));
+    let cut = Arc::new(AtomicUsize::new(0));
+    let (n2, c2) = (net.clone(), cut.clone());
+    let mut run = Run::start(config("secoff", 1), move || {
+        let opened = c2.fetch_add(1, Ordering::SeqCst);
+        let (ours, theirs) = tokio::io::duplex(1 << 16);
+        let (n, con) = (n2.clone(), console.clone());
+        tokio::spawn(async move {
+            let mut con = con.lock().await;
+            let (r, w) = tokio::io::split(theirs);
+            let _ = serve_mut(&mut con, &n, r, w, None).await;
+        });
+        let (r, w) = tokio::io::split(ours);
+        let reader: Box<dyn AsyncRead + Send + Unpin> = if opened == 0 {
+            // The first cable is pulled 2 s in.
+            Box::new(Until {
+                inner: Box::new(r),
+                sleep: Box::pin(tokio::time::sleep(Duration::from_secs(2))),
+            })
+        } else {
+            Box::new(r)
+        };
+        std::future::ready(Ok(Link {
+            reader,
+            writer: Box::new(w),
+            description: "serial cable".into(),
+            bytes_per_sec: None,
+            authenticated: false,
+        }))
+    });
+    assert!(run.until(Duration::from_secs(10), logged_in).await);
+    assert!(
+        run.until(Duration::from_secs(10), |r| r
+            .marks
+            .iter()
+            .any(|m| m.contains("link back")))
+            .await,
+        "{:?}",
+        run.marks
+    );
+    // Quit as soon as the link is back, before the router has answered on it.
+    let back_at = run.sent.len();
+    run.req.send(Request::Quit).await.unwrap();
+    assert!(run.until(Duration::from_secs(10), |r| r.ended).await);
+    assert!(
+        run.sent[back_at..].contains("logoff\r"),
+        "logs off the console it logged in to: {:?}",
+        run.wire
+    );
+    assert!(
+        !run.sent[back_at..].contains("<secret>"),
+        "still logged in: no new login"
+    );
+    assert_eq!(net.consoles_logged_in(), 0);
+}
+
+/// A reader that ends (a pulled cable) when `sleep` is over.
+struct Until {
+    inner: Box<dyn AsyncRead + Send + Unpin>,
+    sleep: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl AsyncRead for Until {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        if std::future::Future::poll(self.sleep.as_mut(), cx).is_ready() {
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+/// The wire from entry `from` on, checked for clean logins: whatever the router showed last
+/// when each thing went out, the password only at a `Password:` that follows our user name,
+/// the user name only at a login prompt, and no command at a login or password prompt.
+fn assert_clean_logins(wire: &[(bool, String)], from: usize) {
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    enum At {
+        Prompt,
+        Login,
+        Password,
+        Other,
+    }
+    let mut seen = String::new();
+    let mut at = At::Other;
+    let mut user_sent = false;
+    for (i, (ours, t)) in wire.iter().enumerate().skip(from) {
+        let show = || {
+            wire[from..=i]
+                .iter()
+                .map(|(o, t)| format!("{}{t:?}", if *o { ">" } else { "<" }))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        if !ours {
+            seen.push_str(t);
+            if seen.len() > 200 {
+                seen.drain(..seen.len() - 200);
+            }
+            let tail = seen.trim_end();
+            at = if tail.ends_with("login:") {
+                At::Login
+            } else if tail.ends_with("Password:") {
+                At::Password
+            } else if tail.ends_with('>') {
+                At::Prompt
+            } else {
+                at
+            };
+            continue;
+        }
+        seen.clear();
+        match t.as_str() {
+            "<secret>" => {
+                assert!(
+                    at == At::Password && user_sent,
+                    "password sent at {at:?}: {}",
+                    show()
+                );
+                user_sent = false;
+            }
+            "secoff\r" => {
+                assert!(at == At::Login, "user name sent at {at:?}: {}", show());
+                user_sent = true;
+            }
+            "\r" => {}
+            c => assert!(
+                !matches!(at, At::Login | At::Password),
+                "{c:?} sent at {at:?}: {}",
+                show()
+            ),
+        }
+        at = At::Other;
+    }
+}
+
+/// Polls always due, with short pauses (half the line): whatever the user types, and
+/// whenever, a poll is in flight or about to go.
+fn busy_polling(cfg: &mut SessionConfig) {
+    let p = &mut cfg.poll;
+    let every = Duration::from_millis(100);
+    (p.isakmp_sa, p.exchanges, p.ipsec_sa, p.counters) = (every, every, every, every);
+    p.share = 0.5;
+}
+
+/// Keys one by one as passthrough sends them, at a person's pace (polls run meanwhile).
+/// The router must get the line whole: its echo shows it after the prompt in one piece.
+async fn type_slowly(req: &mpsc::Sender<Request>, text: &str) {
+    for b in text.bytes() {
+        req.send(Request::Raw(vec![b])).await.unwrap();
+        // Slower than the session's quiet time (120 ms), as people type.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Issue 8, item 12: `logoff` typed in passthrough while the poller runs. The session logs in
+/// again cleanly and polls again; it never ends "failed".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typed_logoff_mid_poll_logs_in_again_cleanly() {
+    let net = SharedNet::new(Scenario::Healthy);
+    let mut cfg = config("secoff", 1);
+    // Polls back to back: a typed line always lands in the middle of one.
+    busy_polling(&mut cfg);
+    let mut run = Run::start(cfg, opener(net.clone(), ConsoleConfig::default()));
+    assert!(run.until(Duration::from_secs(10), logged_in).await);
+    for round in 0..5 {
+        let before = run.count("show ipsec sa");
+        assert!(
+            run.until(Duration::from_secs(10), |r| r.count("show ipsec sa")
+                > before)
+                .await
+        );
+        // Key by key, as passthrough sends them, at a different moment of the poll each time.
+        tokio::time::sleep(Duration::from_millis(15 * round)).await;
+        let (sent_at, recv_at, wire_at) = (run.sent.len(), run.received.len(), run.wire.len());
+        type_slowly(&run.req, "logoff\r").await;
+        let ok = run
+            .until(Duration::from_secs(15), |r| {
+                r.received[recv_at..].contains("login:")
+                    && logged_in(r)
+                    && r.sent[sent_at..].contains("<secret>")
+                    && r.blocks.len() > 2
+                    && r.count("show ipsec sa") > before + 1
+            })
+            .await;
+        assert!(
+            ok,
+            "round {round}: not logged in again: status {:?} errors {:?} sent {:?}",
+            run.last_status(),
+            run.errors,
+            &run.sent[sent_at..]
+        );
+        assert_clean_logins(&run.wire, wire_at);
+        assert!(
+            run.received[recv_at..].contains("logoff\r\n"),
+            "the typed line reached the router whole: {:?}",
+            &run.wire[wire_at..]
+        );
+        assert!(
+            !run.received[recv_at..].contains("Login incorrect"),
+            "round {round}: a login failed"
+        );
+        assert!(run.errors.is_empty(), "{:?}", run.errors);
+    }
+    assert!(
+        run.statuses.iter().all(|s| s.login != LoginState::Failed),
+        "never failed"
+    );
+}
+
+/// The router's input, with bytes put in by the test as if typed at the router's end.
+struct Merge {
+    inner: tokio::io::ReadHalf<tokio::io::DuplexStream>,
+    inject: mpsc::UnboundedReceiver<Vec<u8>>,
+}
+
+impl AsyncRead for Merge {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        if let Poll::Ready(Some(b)) = self.inject.poll_recv(cx) {
+            buf.put_slice(&b[..b.len().min(buf.remaining())]);
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+/// Issue 8, item 12: the console is logged off by something the session did not send (as the
+/// router's idle time-out, or someone at the router's end) while polls run, five times at
+/// different moments: each time a clean login follows, and the session never fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unexpected_login_prompt_mid_poll_logs_in_again_cleanly() {
+    let net = SharedNet::new(Scenario::Healthy);
+    let (inject_tx, inject_rx) = mpsc::unbounded_channel();
+    let mut inject_rx = Some(inject_rx);
+    let n2 = net.clone();
+    let mut cfg = config("secoff", 1);
+    busy_polling(&mut cfg);
+    cfg.reconnect = false;
+    let mut run = Run::start(cfg, move || {
+        let (ours, theirs) = tokio::io::duplex(1 << 16);
+        let console = n2.console(0, Start::Login, ConsoleConfig::default());
+        let n = n2.clone();
+        let inject = inject_rx.take().expect("one link");
+        tokio::spawn(async move {
+            let (r, w) = tokio::io::split(theirs);
+            let r = Merge { inner: r, inject };
+            let _ = serve(console, &n, r, w, None).await;
+        });
+        let (r, w) = tokio::io::split(ours);
+        std::future::ready(Ok(Link {
+            reader: Box::new(r),
+            writer: Box::new(w),
+            description: "test cable".into(),
+            bytes_per_sec: None,
+            authenticated: false,
+        }))
+    });
+    assert!(run.until(Duration::from_secs(10), logged_in).await);
+    for round in 0..5u64 {
+        let before = run.count("show ipsec sa");
+        assert!(
+            run.until(Duration::from_secs(10), |r| r.count("show ipsec sa")
+                > before)
+                .await
+        );
+        tokio::time::sleep(Duration::from_millis(7 * round)).await;
+        let (sent_at, recv_at, marks) = (run.sent.len(), run.received.len(), run.marks.len());
+        let wire_at = run.wire.len();
+        inject_tx.send(b"logoff\r".to_vec()).unwrap();
+        let ok = run
+            .until(Duration::from_secs(15), |r| {
+                r.received[recv_at..].contains("login:")
+                    && r.marks.len() > marks
+                    && logged_in(r)
+                    && r.sent[sent_at..].contains("<secret>")
+                    && r.count("show ipsec sa") > before + 1
+            })
+            .await;
+        assert!(
+            ok,
+            "round {round}: status {:?} errors {:?} sent {:?}",
+            run.last_status(),
+            run.errors,
+            &run.sent[sent_at..]
+        );
+        assert_clean_logins(&run.wire, wire_at);
+    }
+    assert!(run.errors.is_empty(), "{:?}", run.errors);
+    assert!(
+        run.statuses.iter().all(|s| s.login != LoginState::Failed),
+        "never failed"
+    );
+}
+
+/// A program the test needs; missing, the test fails saying what to install.
+fn require(candidates: &[&str], package: &str) -> std::path::PathBuf {
+    for c in candidates {
+        let p = std::path::Path::new(c);
+        if p.is_file() {
+            return p.to_path_buf();
+        }
+    }
+    panic!(
+        "{} not found: install it with `apt-get install -y {package}`",
+        candidates.join(" or ")
+    );
+}
+
+/// Plays inetd for one connection (as tests/link_telnet.rs does): inetutils telnetd on the
+/// accepted socket, running `login_program` instead of /bin/login.
+async fn telnetd_once(login_program: String) -> u16 {
+    let telnetd = require(
+        &["/usr/sbin/telnetd", "/usr/bin/telnetd"],
+        "inetutils-telnetd",
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let (sock, _) = listener.accept().await.unwrap();
+        let sock = sock.into_std().unwrap();
+        // telnetd expects a blocking socket, as inetd hands it over.
+        sock.set_nonblocking(false).unwrap();
+        let fd: std::os::fd::OwnedFd = sock.into();
+        let fd2 = fd.try_clone().unwrap();
+        let mut child = tokio::process::Command::new(telnetd)
+            .args(["-h", "-E", &login_program])
+            .stdin(std::process::Stdio::from(fd))
+            .stdout(std::process::Stdio::from(fd2))
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start telnetd");
+        let _ = child.wait().await;
+    });
+    port
+}
+
+/// Issue 8, item 12, as reproduced there: `logoff` typed key by key in passthrough while the
+/// poller runs, over telnet through inetutils telnetd to the simulator as its login program.
+/// Five tries (it failed 2 of 4): each logs in again cleanly and never ends "failed".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typed_logoff_over_telnet_logs_in_again_cleanly() {
+    let sim = format!(
+        "{} sim --scenario healthy --peer 1 --login",
+        env!("CARGO_BIN_EXE_tunnelscope")
+    );
+    for attempt in 0..5u64 {
+        let port = telnetd_once(sim.clone()).await;
+        let mut cfg = config("secoff", 1);
+        cfg.target = Target::Telnet {
+            user: Some("secoff".into()),
+            host: "127.0.0.1".into(),
+            port,
+        };
+        cfg.reconnect = false;
+        busy_polling(&mut cfg);
+        let (req, rx) = mpsc::channel(64);
+        let (tx, ev) = mpsc::channel(4096);
+        tokio::spawn(session::run(cfg, rx, tx));
+        let mut run = Run::attach(req, ev);
+        assert!(
+            run.until(Duration::from_secs(20), |r| logged_in(r)
+                && r.count("show ipsec sa") >= 1)
+                .await,
+            "try {attempt}: {:?} {:?}",
+            run.errors,
+            run.last_status()
+        );
+        tokio::time::sleep(Duration::from_millis(10 + 23 * attempt)).await;
+        let (recv_at, wire_at) = (run.received.len(), run.wire.len());
+        let before = run.count("show ipsec sa");
+        type_slowly(&run.req, "logoff\r").await;
+        let ok = run
+            .until(Duration::from_secs(20), |r| {
+                r.received[recv_at..].contains("login:")
+                    && logged_in(r)
+                    && r.count("show ipsec sa") > before
+            })
+            .await;
+        assert!(
+            ok,
+            "try {attempt}: not logged in again: {:?} {:?} {:?}",
+            run.last_status(),
+            run.errors,
+            &run.wire[wire_at..]
+        );
+        assert_clean_logins(&run.wire, wire_at);
+        assert!(
+            run.received[recv_at..].contains("logoff\r\n"),
+            "the typed line reached the router whole: {:?}",
+            &run.wire[wire_at..]
+        );
+        assert!(
+            !run.received[recv_at..].contains("Login incorrect"),
+            "try {attempt}: {:?}",
+            &run.wire[wire_at..]
+        );
+        assert!(run.statuses.iter().all(|s| s.login != LoginState::Failed));
+        run.req.send(Request::Quit).await.unwrap();
+        assert!(run.until(Duration::from_secs(10), |r| r.ended).await);
+        assert!(
+            run.received.trim_end().ends_with("login:"),
+            "try {attempt}: logged off at the end: {:?}",
+            &run.wire[run.wire.len().saturating_sub(4)..]
+        );
+    }
+}
+
+#[path = "support/pty.rs"]
+mod pty;
+
+/// Issue 8, item 12 over a real pseudo-terminal as the serial line (the simulator at its
+/// other end, paced as a 9600-baud port): `logoff` typed key by key while the poller runs,
+/// five times; each time a clean login follows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typed_logoff_over_a_pty_logs_in_again_cleanly() {
+    let p = pty::open();
+    let (r, w) = pty::master_halves(&p);
+    let net = SharedNet::new(Scenario::Healthy);
+    let n2 = net.clone();
+    tokio::spawn(async move {
+        let console = n2.console(0, Start::Login, ConsoleConfig::default());
+        let _ = serve(console, &n2, r, w, Some(960)).await;
+    });
+    let mut cfg = config("secoff", 1);
+    cfg.target = Target::Serial {
+        path: p.path.clone(),
+    };
+    cfg.reconnect = false;
+    busy_polling(&mut cfg);
+    let (req, rx) = mpsc::channel(64);
+    let (tx, ev) = mpsc::channel(4096);
+    tokio::spawn(session::run(cfg, rx, tx));
+    let mut run = Run::attach(req, ev);
+    assert!(
+        run.until(Duration::from_secs(30), |r| logged_in(r)
+            && r.count("show ipsec sa") >= 1)
+            .await,
+        "{:?} {:?}",
+        run.errors,
+        run.last_status()
+    );
+    for round in 0..5u64 {
+        let before = run.count("show ipsec sa");
+        assert!(
+            run.until(Duration::from_secs(30), |r| r.count("show ipsec sa")
+                > before)
+                .await
+        );
+        tokio::time::sleep(Duration::from_millis(40 * round)).await;
+        let (recv_at, wire_at) = (run.received.len(), run.wire.len());
+        let before = run.count("show ipsec sa");
+        type_slowly(&run.req, "logoff\r").await;
+        let ok = run
+            .until(Duration::from_secs(30), |r| {
+                r.received[recv_at..].contains("login:")
+                    && logged_in(r)
+                    && r.count("show ipsec sa") > before
+            })
+            .await;
+        assert!(
+            ok,
+            "round {round}: {:?} {:?} {:?}",
+            run.last_status(),
+            run.errors,
+            &run.wire[wire_at..]
+        );
+        assert_clean_logins(&run.wire, wire_at);
+        assert!(
+            run.received[recv_at..].contains("logoff\r\n"),
+            "the typed line reached the router whole: {:?}",
+            &run.wire[wire_at..]
+        );
+        assert!(
+            !run.received[recv_at..].contains("Login incorrect"),
+            "round {round}: {:?}",
+            &run.wire[wire_at..]
+        );
+    }
+    assert!(run.statuses.iter().all(|s| s.login != LoginState::Failed));
+    run.req.send(Request::Quit).await.unwrap();
+    assert!(run.until(Duration::from_secs(10), |r| r.ended).await);
+    assert_eq!(net.consoles_logged_in(), 0, "logged off at the end");
+}
+
+/// A line left half typed in passthrough holds the polls (they would land inside it), but not
+/// the way out: on quit it is rubbed out, then debug off and logoff go on a clean line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quit_with_a_half_typed_line_still_logs_off() {
+    let net = SharedNet::new(Scenario::Healthy);
+    let mut run = Run::start(
+        config("secoff", 1),
+        opener(net.clone(), ConsoleConfig::default()),
+    );
+    assert!(run.until(Duration::from_secs(10), logged_in).await);
+    run.req.send(Request::Debug(true)).await.unwrap();
+    assert!(
+        run.until(Duration::from_secs(10), |r| r
+            .last_status()
+            .is_some_and(|s| s.debug_on))
+            .await
+    );
+    let typing_from = run.sent.len();
+    type_slowly(&run.req, "restart reb").await;
+    run.until(Duration::from_secs(3), |_| false).await;
+    assert_eq!(
+        &run.sent[typing_from..],
+        "restart reb",
+        "no poll inside the user's line"
+    );
+    run.req.send(Request::Quit).await.unwrap();
+    assert!(run.until(Duration::from_secs(10), |r| r.ended).await);
+    assert!(
+        run.received
+            .contains("disable isakmp debug=all\r\nInfo (1082003): Operation successful.")
+            && !run.received.contains("Unknown command"),
+        "{:?}",
+        &run.received[run.received.len().saturating_sub(300)..]
+    );
+    assert!(
+        !run.received.contains("Restarting"),
+        "the half line never ran"
+    );
+    assert_eq!(net.consoles_logged_in(), 0);
+    assert_eq!(net.net.lock().unwrap().peers[0].debug_listeners, 0);
+}
+
+/// Removes the first prompt that follows `after` from what the router sends: as garbage on
+/// the line (an escape sequence cut short, a wrong baud rate) swallows a prompt.
+struct SwallowPrompt {
+    inner: Box<dyn AsyncRead + Send + Unpin>,
+    after: &'static str,
+    prompt: &'static str,
+    seen: String,
+    hold: Vec<u8>,
+    pending: Vec<u8>,
+    armed: bool,
+    done: bool,
+}
+
+impl AsyncRead for SwallowPrompt {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let me = &mut *self;
+        loop {
+            if !me.pending.is_empty() {
+                let n = me.pending.len().min(buf.remaining());
+                buf.put_slice(&me.pending[..n]);
+                me.pending.drain(..n);
+                return Poll::Ready(Ok(()));
+            }
+            let mut tmp = [0u8; 512];
+            let mut rb = ReadBuf::new(&mut tmp);
+            match Pin::new(&mut me.inner).poll_read(cx, &mut rb) {
+                Poll::Ready(Ok(())) if rb.filled().is_empty() => return Poll::Ready(Ok(())),
+                Poll::Ready(Ok(())) => {
+                    let got = rb.filled();
+                    if me.done {
+                        me.pending.extend_from_slice(got);
+                        continue;
+                    }
+                    if !me.armed {
+                        me.seen.push_str(&String::from_utf8_lossy(got));
+                        if let Some(i) = me.seen.find(me.after) {
+                            // Hold back from the echo of `after` on.
+                            me.armed = true;
+                            let from = got.len().saturating_sub(me.seen.len() - i);
+                            me.pending.extend_from_slice(&got[..from]);
+                            me.hold.extend_from_slice(&got[from..]);
+                        } else {
+                            me.pending.extend_from_slice(got);
+                            if me.seen.len() > 4096 {
+                                let cut = me.seen.len() - 1024;
+                                let cut = (cut..me.seen.len())
+                                    .find(|&c| me.seen.is_char_boundary(c))
+                                    .unwrap_or(me.seen.len());
+                                me.seen.drain(..cut);
+                            }
+                        }
+                    } else {
+                        me.hold.extend_from_slice(got);
+                    }
+                    if me.armed {
+                        let text = String::from_utf8_lossy(&me.hold).into_owned();
+                        if let Some(i) = text.find(me.prompt) {
+                            if text.is_char_boundary(i) && text.len() == me.hold.len() {
+                                let mut out = me.hold[..i].to_vec();
+                                out.extend_from_slice(&me.hold[i + me.prompt.len()..]);
+                                me.pending.extend_from_slice(&out);
+                                me.hold.clear();
+                                me.done = true;
+                            }
+                        }
+                    }
+                    if me.pending.is_empty() {
+                        continue;
+                    }
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_swallowed_prompt_is_brought_back_with_a_cr() {
+    let net = SharedNet::new(Scenario::Healthy);
+    let calls = Arc::new(AtomicUsize::new(0));
+    let n2 = net.clone();
+    let open = move || {
+        let first = calls.fetch_add(1, Ordering::SeqCst) == 0;
+        std::future::ready(Ok(sim_link(&n2, ConsoleConfig::default(), None, |r| {
+            if !first {
+                return r;
+            }
+            Box::new(SwallowPrompt {
+                inner: r,
+                after: "show isakmp exchange",
+                prompt: "SecOff Peer1> ",
+                seen: String::new(),
+                hold: Vec::new(),
+                pending: Vec::new(),
+                armed: false,
+                done: false,
+            })
+        })))
+    };
+    let mut run = Run::start(config("secoff", 1), open);
+    assert!(
+        run.until(Duration::from_secs(10), |r| r.count("show isakmp sa") >= 1)
+            .await,
+        "first polls: {:?}",
+        run.blocks
+    );
+    // The prompt after `show isakmp exchange` never arrives; the session asks for another
+    // with a CR and carries on polling, on the same link, well before the 60 s give-up.
+    let exchanges = run.count("show isakmp exchange");
+    let ok = run
+        .until(Duration::from_secs(15), |r| {
+            r.count("show isakmp exchange") > exchanges + 1
+        })
+        .await;
+    assert!(
+        ok,
+        "polling goes on after a lost prompt: blocks {:?} marks {:?} sent {:?} received {:?} statuses {:?}",
+        run.blocks, run.marks, run.sent, run.received, run.statuses.last()
+    );
+    assert!(
+        !run.marks.iter().any(|m| m.contains("link lost")),
+        "no reconnect needed: {:?}",
+        run.marks
+    );
+    let _ = run.req.send(Request::Quit).await;
+    assert!(run.until(Duration::from_secs(10), |r| r.ended).await);
 }

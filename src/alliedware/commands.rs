@@ -143,6 +143,19 @@ const VERBS: &[(&str, usize)] = &[
     ("mail", 3),
 ];
 
+/// The command that ends a console session and returns the port to its login prompt.
+/// ALLIEDWARE.md (section 1, "Ending a session") calls it likely, with `logout` accepted too:
+/// this is the one place that knows it (the session sends it, the simulator obeys it).
+pub const LOGOFF: &str = "logoff";
+
+/// True when `line` (typed at a prompt) ends the session: `logoff` or `logout`, abbreviated
+/// to four letters at least, in any case, with nothing after it.
+pub fn is_logoff(line: &str) -> bool {
+    let mut words = line.split_whitespace();
+    let first = words.next().unwrap_or("");
+    words.next().is_none() && (abbrev(first, LOGOFF, 4) || abbrev(first, "logout", 4))
+}
+
 /// True when the first word of `text` is a CLI verb (or `?`), so `text` was typed at a prompt.
 pub fn looks_like_command(text: &str) -> bool {
     let first = text.split_whitespace().next().unwrap_or("");
@@ -354,5 +367,15 @@ mod tests {
         assert!(!looks_like_command("ISAKMP: phase 1 done"));
         assert!(!looks_like_command("Main mode completed"));
         assert!(!looks_like_command(""));
+    }
+
+    #[test]
+    fn logoff_and_its_spellings() {
+        for l in ["logoff", "LOGOFF", " logo ", "logout", "logou"] {
+            assert!(is_logoff(l), "{l}");
+        }
+        for l in ["log", "logoffx", "login", "logoff now", "", "show logoff"] {
+            assert!(!is_logoff(l), "{l}");
+        }
     }
 }

@@ -5,4 +5,5 @@ pub mod commands;
 pub mod debug;
 pub mod parse;
 pub mod prompt;
+pub mod secrets;
 pub mod table;

@@ -150,6 +150,21 @@ pub fn match_login(line: &str) -> Option<String> {
     )
 }
 
+/// A line that starts with a login prompt (`Peer1 login:`, `login:`), whatever was typed after
+/// it: a command typed at a login prompt is echoed there and taken as the user name, so the
+/// `Password:` that follows belongs to a login, not to the security officer's
+/// re-authentication.
+pub fn starts_with_login(line: &str) -> bool {
+    let t = line.trim_start();
+    let head = t.get(..t.len().min(80)).unwrap_or(t);
+    let Some(at) = head.to_ascii_lowercase().find("login:") else {
+        return false;
+    };
+    // Before it: nothing, or one word (the system name) and a space.
+    let before = head[..at].trim_end();
+    before.is_empty() || (before.len() < at && !before.contains(char::is_whitespace))
+}
+
 /// A password prompt: a line ending in `Password:` (any case); the router does not echo.
 pub fn is_password_prompt(line: &str) -> bool {
     // Compared as bytes: slicing the str could cut a multi-byte character and panic.
@@ -233,5 +248,18 @@ mod tests {
         assert_eq!(find_pager(full), Some((0, full.len())));
         assert_eq!(find_pager("--More--"), Some((0, 8)));
         assert_eq!(find_pager("--More-- (<space> = next"), None);
+    }
+
+    #[test]
+    fn lines_that_start_with_a_login_prompt() {
+        assert!(starts_with_login("Peer1 login: show isakmp sa"));
+        assert!(starts_with_login("login: secoff"));
+        assert!(starts_with_login("Peer1 login:"));
+        assert!(starts_with_login("  Peer1 LOGIN: x"));
+        assert!(!starts_with_login("a failed login: of a b c"));
+        assert!(!starts_with_login("Peer1login: x"));
+        assert!(!starts_with_login("SecOff Peer1> show user"));
+        assert!(starts_with_login("ééé login: x é"));
+        assert!(!starts_with_login(""));
     }
 }

@@ -77,7 +77,12 @@ impl State {
                     return None;
                 }
                 let v = verdict.unwrap_or_else(|| classifier.scan(&l.text));
-                let c = classifier.explain(&l.text, v, opts.exchanges);
+                let c = classifier.explain_in_context(
+                    &l.text,
+                    v,
+                    opts.exchanges,
+                    &mut self.debug.context,
+                );
                 let event = DebugEvent {
                     line: l.number,
                     file: file.map(str::to_string),
@@ -119,6 +124,9 @@ pub struct Analysis {
     pub bytes: u64,
     pub lines: usize,
 }
+
+/// Bytes cleaned at a time: bounds the events and items held between the pipeline's stages.
+const FEED_PIECE: usize = 16 * 1024;
 
 /// Where each debug event goes as it is read (e.g. straight into a JSON stream), so a large
 /// capture never has to be held in memory.
@@ -178,9 +186,14 @@ impl<'c, 's> Analyzer<'c, 's> {
 
     pub fn feed(&mut self, bytes: &[u8]) {
         self.bytes += bytes.len() as u64;
-        self.cleaner.feed(bytes, &mut self.events);
-        self.transcript.feed(&mut self.events, &mut self.items);
-        self.drain();
+        // In small pieces: a piece of empty lines makes one event and one item per byte, and
+        // those are held until the piece is through (a megabyte of line feeds held that way
+        // took 400 MB).
+        for piece in bytes.chunks(FEED_PIECE) {
+            self.cleaner.feed(piece, &mut self.events);
+            self.transcript.feed(&mut self.events, &mut self.items);
+            self.drain();
+        }
     }
 
     fn drain(&mut self) {
@@ -241,6 +254,51 @@ pub fn check_readable(paths: &[&Path]) -> Result<(), ReadError> {
     Ok(())
 }
 
+/// One input of `analyze`, opened (once: a pipe, a FIFO or stdin cannot be opened again).
+pub struct Input {
+    /// The name it is reported under (`-` for stdin).
+    pub name: String,
+    reader: Box<dyn Read>,
+    /// Its size when it is a regular file (for progress), else 0.
+    len: u64,
+}
+
+/// Open every input before any output is written, so a missing file is reported first.
+/// `-` is stdin. Each is opened once and never read here.
+pub fn open_inputs(paths: &[&Path]) -> Result<Vec<Input>, ReadError> {
+    let mut inputs = Vec::new();
+    for p in paths {
+        let name = p.display().to_string();
+        let err = |e: std::io::Error| ReadError {
+            path: name.clone(),
+            reason: io_reason(&e),
+        };
+        if p.as_os_str() == "-" {
+            inputs.push(Input {
+                name,
+                reader: Box::new(std::io::stdin()),
+                len: 0,
+            });
+            continue;
+        }
+        let f = std::fs::File::open(p).map_err(err)?;
+        let meta = f.metadata().map_err(err)?;
+        if meta.is_dir() {
+            return Err(ReadError {
+                path: name,
+                reason: "it is a directory".into(),
+            });
+        }
+        let len = if meta.is_file() { meta.len() } else { 0 };
+        inputs.push(Input {
+            name,
+            reader: Box::new(f),
+            len,
+        });
+    }
+    Ok(inputs)
+}
+
 /// Read files through one pipeline (the tables hold the last output of each command).
 /// `progress(done, total)` is called now and then on large inputs.
 pub fn analyze_files(
@@ -249,47 +307,64 @@ pub fn analyze_files(
     prompt: &PromptMatcher,
     opts: Options,
     sink: Option<EventSink>,
+    progress: impl FnMut(u64, u64),
+) -> Result<Analysis, ReadError> {
+    let inputs = open_inputs(paths)?;
+    analyze_inputs(inputs, classifier, prompt, opts, sink, progress)
+}
+
+/// Bytes read from an input at a time; the pipeline holds at most this much input, plus one
+/// cut line per stage.
+const READ_BYTES: usize = 1 << 20;
+
+/// `analyze_files` on inputs already open. Each is read once, from its first byte: the
+/// first bytes tell a capture from a plain log, and are read again from memory.
+pub fn analyze_inputs(
+    inputs: Vec<Input>,
+    classifier: &Classifier,
+    prompt: &PromptMatcher,
+    opts: Options,
+    sink: Option<EventSink>,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<Analysis, ReadError> {
-    // Open them all first: a missing file is reported before any work is done.
-    let mut files = Vec::new();
-    let mut total = 0u64;
-    for p in paths {
-        let err = |e: std::io::Error| ReadError {
-            path: p.display().to_string(),
-            reason: io_reason(&e),
-        };
-        let f = std::fs::File::open(p).map_err(err)?;
-        let meta = f.metadata().map_err(err)?;
-        if meta.is_dir() {
-            return Err(ReadError {
-                path: p.display().to_string(),
-                reason: "it is a directory".into(),
-            });
-        }
-        total += meta.len();
-        files.push((p, f));
-    }
+    let total: u64 = inputs.iter().map(|i| i.len).sum();
+    let names: Vec<String> = inputs.iter().map(|i| i.name.clone()).collect();
     let mut a = Analyzer::new(classifier, prompt.clone(), opts);
     if let Some(sink) = sink {
         a = a.with_sink(sink);
     }
-    let several = files.len() > 1;
-    let mut buf = vec![0u8; 1 << 20];
+    let several = inputs.len() > 1;
+    let mut buf = vec![0u8; READ_BYTES];
     let mut done = 0u64;
     let mut next_report = 0u64;
-    for (p, mut f) in files {
-        let name = several.then(|| p.display().to_string());
-        a.start_file(name, prompt.clone());
-        if crate::capture::read::is_capture(p) {
+    for input in inputs {
+        let Input {
+            name, mut reader, ..
+        } = input;
+        let err = |e: std::io::Error| ReadError {
+            path: name.clone(),
+            reason: io_reason(&e),
+        };
+        a.start_file(several.then(|| name.clone()), prompt.clone());
+        let head =
+            crate::capture::read::read_prefix(&mut reader, crate::capture::read::PREFIX_BYTES)
+                .map_err(err)?;
+        let is_capture = crate::capture::read::is_capture_prefix(&head);
+        let mut reader = std::io::Cursor::new(head).chain(reader);
+        if is_capture {
             // A tunnelscope capture: the router's side of it, each record at its line.
-            let (_, records) = crate::capture::read::open(p).map_err(|e| ReadError {
-                path: p.display().to_string(),
-                reason: io_reason(&e),
-            })?;
+            let r = std::io::BufReader::with_capacity(1 << 16, reader);
+            let (_, records) = crate::capture::read::from_reader(r).map_err(err)?;
+            let mut last_line = 0;
             for r in records {
                 if let (crate::capture::Direction::In, Some(data)) = (r.dir, &r.data) {
-                    a.feed_at_line(data, r.line);
+                    // The further pieces of a long record go on from where it stands.
+                    if r.line == last_line {
+                        a.feed(data);
+                    } else {
+                        a.feed_at_line(data, r.line);
+                    }
+                    last_line = r.line;
                     done += data.len() as u64;
                 }
             }
@@ -297,16 +372,11 @@ pub fn analyze_files(
             continue;
         }
         loop {
-            let n = match f.read(&mut buf) {
+            let n = match reader.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    return Err(ReadError {
-                        path: p.display().to_string(),
-                        reason: io_reason(&e),
-                    })
-                }
+                Err(e) => return Err(err(e)),
             };
             a.feed(&buf[..n]);
             done += n as u64;
@@ -317,7 +387,7 @@ pub fn analyze_files(
         }
     }
     let mut analysis = a.finish();
-    analysis.files = paths.iter().map(|p| p.display().to_string()).collect();
+    analysis.files = names;
     Ok(analysis)
 }
 

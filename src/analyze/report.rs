@@ -333,10 +333,32 @@ pub fn render(a: &Analysis) -> String {
                 r.line,
                 r.warning
             );
+            // The text itself, so nothing not understood is out of sight (a few lines each;
+            // the JSON holds them all).
+            for l in r
+                .lines
+                .iter()
+                .filter(|l| !l.trim().is_empty())
+                .take(RAW_SHOWN)
+            {
+                let _ = writeln!(out, "    | {}", truncate(l.trim_end(), 160));
+            }
+            let more = r
+                .lines
+                .iter()
+                .filter(|l| !l.trim().is_empty())
+                .count()
+                .saturating_sub(RAW_SHOWN);
+            if more > 0 {
+                let _ = writeln!(out, "    | ... {more} more (in --json)");
+            }
         }
     }
     out
 }
+
+/// Lines of each block kept as text that the report shows.
+const RAW_SHOWN: usize = 5;
 
 fn truncate(s: &str, n: usize) -> String {
     if s.chars().count() <= n {

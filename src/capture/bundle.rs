@@ -11,10 +11,16 @@ pub struct Entry {
     pub data: Vec<u8>,
 }
 
-/// Write `entries` (and the capture file, when given) as a tar archive at `out`.
+/// Write `entries` (and the capture file, when given) as a tar archive at `out`: a new file,
+/// 0600, put in place by a rename (a bundle written again replaces the old one), and refused
+/// when `out` is a symbolic link, so a link planted there never redirects it.
 pub fn write(out: &Path, capture: Option<&Path>, entries: &[Entry]) -> std::io::Result<PathBuf> {
-    let file = std::fs::File::create(out)?;
-    let mut tar = tar::Builder::new(file);
+    let data = super::writer::data_dir();
+    if out.starts_with(&data) {
+        crate::fsutil::data_dir_private(&data)?;
+    }
+    let mut new = crate::fsutil::NewFile::create(out)?;
+    let mut tar = tar::Builder::new(new.file());
     let mtime = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -22,7 +28,7 @@ pub fn write(out: &Path, capture: Option<&Path>, entries: &[Entry]) -> std::io::
     let mut add = |name: &str, data: &[u8]| -> std::io::Result<()> {
         let mut h = tar::Header::new_gnu();
         h.set_size(data.len() as u64);
-        h.set_mode(0o644);
+        h.set_mode(0o600);
         h.set_mtime(mtime);
         h.set_cksum();
         tar.append_data(&mut h, name, data)
@@ -38,9 +44,8 @@ pub fn write(out: &Path, capture: Option<&Path>, entries: &[Entry]) -> std::io::
     for e in entries {
         add(&format!("evidence/{}", e.name), &e.data)?;
     }
-    let mut f = tar.into_inner()?;
-    f.flush()?;
-    Ok(out.to_path_buf())
+    tar.into_inner()?.flush()?;
+    new.commit()
 }
 
 /// Where the bundle of a capture goes: beside it, `NAME-bundle.tar`.

@@ -52,29 +52,65 @@ pub fn encode(data: &[u8]) -> String {
 /// The bytes of a quoted string; `None` when it is not one (or is cut short).
 pub fn decode(quoted: &str) -> Option<Vec<u8>> {
     let inner = quoted.strip_prefix('"')?;
+    match decode_inner(inner.as_bytes()) {
+        (_, End::Bad) => None,
+        // No closing quote: the record was cut short (a crash mid-write); keep what is there.
+        (out, End::Closed | End::Open) => Some(out),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    /// The closing quote was found.
+    Closed,
+    /// The text ended before a closing quote.
+    Open,
+    /// A bad or cut escape.
+    Bad,
+}
+
+/// Decode the inside of a quoted string (after its opening quote), as far as it goes.
+fn decode_inner(inner: &[u8]) -> (Vec<u8>, End) {
     let mut out = Vec::with_capacity(inner.len());
-    let mut it = inner.bytes();
+    let mut it = inner.iter().copied();
     while let Some(b) = it.next() {
         match b {
-            b'"' => return Some(out),
-            b'\\' => match it.next()? {
-                b'r' => out.push(b'\r'),
-                b'n' => out.push(b'\n'),
-                b't' => out.push(b'\t'),
-                b'\\' => out.push(b'\\'),
-                b'"' => out.push(b'"'),
-                b'x' => {
-                    let h = [it.next()?, it.next()?];
-                    let h = std::str::from_utf8(&h).ok()?;
-                    out.push(u8::from_str_radix(h, 16).ok()?);
-                }
-                _ => return None,
-            },
+            b'"' => return (out, End::Closed),
+            b'\\' => {
+                let e = match it.next() {
+                    Some(b'r') => b'\r',
+                    Some(b'n') => b'\n',
+                    Some(b't') => b'\t',
+                    Some(b'\\') => b'\\',
+                    Some(b'"') => b'"',
+                    Some(b'x') => {
+                        let h = [it.next(), it.next()];
+                        let v = match h {
+                            [Some(a), Some(b)] => std::str::from_utf8(&[a, b])
+                                .ok()
+                                .and_then(|h| u8::from_str_radix(h, 16).ok()),
+                            _ => None,
+                        };
+                        match v {
+                            Some(v) => v,
+                            None => return (out, End::Bad),
+                        }
+                    }
+                    _ => return (out, End::Bad),
+                };
+                out.push(e);
+            }
             b => out.push(b),
         }
     }
-    // No closing quote: the record was cut short (a crash mid-write); keep what is there.
-    Some(out)
+    (out, End::Open)
+}
+
+/// A piece of a quoted string's inside (a long record read in pieces): its bytes, and
+/// whether the string ends in it (closing quote, or a bad escape that ends the record).
+pub(crate) fn decode_part(inner: &[u8]) -> (Vec<u8>, bool) {
+    let (out, end) = decode_inner(inner);
+    (out, end != End::Open)
 }
 
 /// Parse one line of a capture: a record, or `None` for headers, comments and junk.

@@ -1,7 +1,10 @@
 //! Keeping secrets out of captures: what the user types at a password prompt is withheld,
-//! and the values the router prints for `show enco key=N` are replaced.
+//! the values the router prints for `show enco key=N` are replaced, and the values of secret
+//! command arguments (`value=`, `password=`, ... see `alliedware::secrets`) are withheld both
+//! ways: in what is sent (a whole command or a key at a time) and in the router's echo.
 
 use crate::alliedware::commands::{abbrev, split_words};
+use crate::alliedware::secrets::{ArgScanner, WITHHELD};
 
 /// Follows the commands sent, to know when the router is printing key values.
 #[derive(Debug, Default)]
@@ -13,6 +16,38 @@ pub struct Redactor {
     /// Output of a key display held until its line is complete, so a value split across
     /// reads is still recognised.
     pending: Vec<u8>,
+    /// Secret arguments in what is sent, and in what the router sends back (its echo).
+    out_args: ArgWithholder,
+    in_args: ArgWithholder,
+}
+
+/// Replaces each secret argument value in a byte stream by one `WITHHELD` marker, however the
+/// stream is cut into pieces (a value typed a key at a time gets its marker at its first key,
+/// and its other keys are dropped).
+#[derive(Debug, Default)]
+struct ArgWithholder {
+    scan: ArgScanner,
+    /// The marker of the value being read was already written.
+    marked: bool,
+}
+
+impl ArgWithholder {
+    fn filter(&mut self, data: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(data.len());
+        for &b in data {
+            if self.scan.push(b) {
+                if !self.marked {
+                    out.extend_from_slice(WITHHELD.as_bytes());
+                    self.marked = true;
+                }
+            } else {
+                // A backspace that goes back into the value must not write a second marker.
+                self.marked = self.scan.in_secret() && self.marked;
+                out.push(b);
+            }
+        }
+        out
+    }
 }
 
 /// A command that shows key material (`show enco key=N`, abbreviated or not).
@@ -37,8 +72,19 @@ impl Redactor {
         }
     }
 
-    /// Bytes sent to the router: a command is judged when its Enter is sent.
-    pub fn sent(&mut self, bytes: &[u8]) {
+    /// Bytes sent to the router: a command is judged when its Enter is sent. Returns the bytes
+    /// to record, secret argument values withheld (empty when every byte was part of a value
+    /// whose marker is already recorded).
+    #[must_use = "the bytes to record are the ones returned, secrets withheld"]
+    pub fn sent(&mut self, bytes: &[u8]) -> Vec<u8> {
+        self.track_sent(bytes);
+        if self.keep {
+            return bytes.to_vec();
+        }
+        self.out_args.filter(bytes)
+    }
+
+    fn track_sent(&mut self, bytes: &[u8]) {
         for &b in bytes {
             match b {
                 b'\r' | b'\n' => {
@@ -60,8 +106,17 @@ impl Redactor {
     /// Router output. In a key display, whole lines are redacted (the values after a label,
     /// and long hex runs); a line is held until it is complete; the prompt that ends the
     /// display ends the redaction, and what follows it is passed as it is.
+    /// Secret argument values (the echo of a command typed with one) are withheld as well.
     pub fn received(&mut self, data: &[u8]) -> Vec<u8> {
-        if self.keep || !self.in_key_display {
+        if self.keep {
+            return data.to_vec();
+        }
+        let out = self.received_key_display(data);
+        self.in_args.filter(&out)
+    }
+
+    fn received_key_display(&mut self, data: &[u8]) -> Vec<u8> {
+        if !self.in_key_display {
             return data.to_vec();
         }
         self.pending.extend_from_slice(data);
@@ -153,7 +208,7 @@ mod tests {
         let mut r = Redactor::new(false);
         // Typed a key at a time, with a correction.
         for b in b"show enco kez\x7fy=1\r" {
-            r.sent(&[*b]);
+            let _ = r.sent(&[*b]);
         }
         let out = r.received(
             b"Key Id .......... 1\r\nValue ........... 0xDEADBEEF0123 4567\r\nsecret: friend\r\n",
@@ -165,13 +220,13 @@ mod tests {
         );
         assert!(t.contains("Value ........... [redacted]"), "{t}");
         r.received(b"SecOff Peer1> ");
-        r.sent(b"show ipsec sa\r");
+        let _ = r.sent(b"show ipsec sa\r");
         assert_eq!(
             r.received(b"Value .... 0xDEADBEEF\r\n"),
             b"Value .... 0xDEADBEEF\r\n"
         );
         let mut keep = Redactor::new(true);
-        keep.sent(b"show enco key=1\r");
+        let _ = keep.sent(b"show enco key=1\r");
         assert_eq!(
             keep.received(b"Value .... 0xAB\r\n"),
             b"Value .... 0xAB\r\n"
@@ -186,7 +241,7 @@ mod split_tests {
     #[test]
     fn values_split_across_reads_and_the_prompt_ends_it() {
         let mut r = Redactor::new(false);
-        r.sent(b"show enco key=1\r");
+        let _ = r.sent(b"show enco key=1\r");
         let input = b"Value ........ 0xDEADBEEFCAFE\r\nSecOff Peer1> ";
         let mut out = Vec::new();
         for piece in input.chunks(3) {
@@ -201,7 +256,7 @@ mod split_tests {
             b"ISAKMP: Value .. 0xAB\r\n"
         );
         let mut r = Redactor::new(false);
-        r.sent(b"show enco key=1\r");
+        let _ = r.sent(b"show enco key=1\r");
         let a = r.received(b"Value .. 0xDEADBEEFCAFE\r\nSecOff Pe");
         let b = r.received(b"er1> ISAKMP: Exchange 3 sent\r\n");
         let t = String::from_utf8([a, b].concat()).unwrap();
@@ -211,12 +266,60 @@ mod split_tests {
         );
         // A user-level prompt ends it too.
         let mut r = Redactor::new(false);
-        r.sent(b"sh enco key=2\r");
+        let _ = r.sent(b"sh enco key=2\r");
         let t = [
             r.received(b"Value .. 0xDEADBEEFCAFE\r\nPeer1> "),
             r.received(b"x\r\n"),
         ]
         .concat();
         assert!(String::from_utf8(t).unwrap().ends_with("Peer1> x\r\n"));
+    }
+}
+
+#[cfg(test)]
+mod argument_tests {
+    use super::*;
+
+    fn text(v: Vec<u8>) -> String {
+        String::from_utf8(v).unwrap()
+    }
+
+    #[test]
+    fn secret_arguments_are_withheld_both_ways() {
+        let mut r = Redactor::new(false);
+        let cmd = b"create enco key=1 type=general value=secretvalue123\r";
+        // A key at a time, each echoed as it comes (a serial console in passthrough).
+        let mut sent = Vec::new();
+        let mut echo = Vec::new();
+        for b in cmd {
+            sent.push(text(r.sent(&[*b])));
+            echo.push(text(r.received(&[*b])));
+        }
+        let sent = sent.concat();
+        let echo = echo.concat();
+        assert_eq!(
+            sent,
+            "create enco key=1 type=general value=<withheld: secret>\r"
+        );
+        assert_eq!(sent, echo);
+        // Whole, with a correction echoed as BS SP BS.
+        let mut r = Redactor::new(false);
+        let s = text(r.sent(b"set user=manager password=n3wS3cret\r"));
+        assert_eq!(s, "set user=manager password=<withheld: secret>\r");
+        let e =
+            text(r.received(b"SecOff Peer1> set user=manager password=n3wS3cx\x08 \x08ret\r\n"));
+        assert!(!e.contains("n3wS") && !e.contains("ret\r"), "{e}");
+        assert!(
+            e.starts_with("SecOff Peer1> set user=manager password=<withheld: secret>"),
+            "{e}"
+        );
+        // A key id is not a secret; kept when asked to keep secrets.
+        let mut r = Redactor::new(false);
+        let id = b"create isakmp policy=vpn peer=1.2.3.4 key=1\r";
+        assert_eq!(r.sent(id), id.to_vec());
+        let mut keep = Redactor::new(true);
+        let v = b"create enco key=1 value=abc\r";
+        assert_eq!(keep.sent(v), v.to_vec());
+        assert_eq!(keep.received(v), v.to_vec());
     }
 }

@@ -22,11 +22,14 @@ pub struct CaptureWriter {
 pub const DEFAULT_LIMIT: u64 = 2 << 30;
 
 impl CaptureWriter {
+    /// Create the capture at `path`: a new file, 0600, never through a symbolic link and never
+    /// over an existing file (a capture in the data folder makes that folder 0700).
     pub fn create(path: &Path, header: &Header, keep_secrets: bool) -> std::io::Result<Self> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
+        let data = data_dir();
+        if path.starts_with(&data) {
+            crate::fsutil::data_dir_private(&data)?;
         }
-        let mut file = File::create(path)?;
+        let mut file = crate::fsutil::create_new(path)?;
         let mut head = format!("{MAGIC}\n");
         for (k, v) in [
             ("router", &header.router),
@@ -103,8 +106,13 @@ impl CaptureWriter {
             );
             return;
         }
-        self.redactor.sent(data);
-        self.record('>', &encode(data));
+        // Secret argument values are withheld; a key that only continues a value whose
+        // marker is recorded leaves no record.
+        let shown = self.redactor.sent(data);
+        if shown.is_empty() && !data.is_empty() {
+            return;
+        }
+        self.record('>', &encode(&shown));
     }
 
     pub fn mark(&mut self, text: &str) {
@@ -112,12 +120,18 @@ impl CaptureWriter {
     }
 }
 
-/// A capture's default name: the data directory, the router and the date and time.
-pub fn default_path(router: &str) -> PathBuf {
-    let base = std::env::var_os("XDG_DATA_HOME")
+/// tunnelscope's data folder: `$XDG_DATA_HOME/tunnelscope`, else `~/.local/share/tunnelscope`.
+pub fn data_dir() -> PathBuf {
+    std::env::var_os("XDG_DATA_HOME")
+        .filter(|d| !d.is_empty())
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(|| PathBuf::from("."));
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("tunnelscope")
+}
+
+/// A capture's default name: the data directory, the router and the date and time.
+pub fn default_path(router: &str) -> PathBuf {
     let safe: String = router
         .chars()
         .map(|c| {
@@ -128,7 +142,7 @@ pub fn default_path(router: &str) -> PathBuf {
             }
         })
         .collect();
-    base.join("tunnelscope")
+    data_dir()
         .join("captures")
         .join(format!("{safe}-{}.tscap", timestamp_for_name()))
 }

@@ -4,12 +4,19 @@
 //! paces its polling to a share of the line, routes every unsolicited line to the debug
 //! stream, notices drops and reboots and reconnects, and turns off the debug it turned on.
 //!
+//! It leaves the console as it found it: where it logged in (from a login prompt, itself or
+//! the user typing through it) it logs off at the end; where it found a logged-in prompt it
+//! stays logged in. A login prompt while logged in (a `logoff` the user typed, a reboot, an
+//! idle time-out) is answered by a clean login: the user name at the login prompt, the
+//! password only at the `Password:` that follows it, and no command until the prompt is back.
+//!
 //! The consumer (the screen, `snapshot`) sends `Request`s and receives `Event`s; it never
 //! touches the link.
 
+use crate::alliedware::commands::{is_logoff, LOGOFF};
 use crate::alliedware::debug::Classifier;
-use crate::alliedware::prompt::{Privilege, PromptMatch, PromptMatcher};
-use crate::console::text::{Partial, TextCleaner};
+use crate::alliedware::prompt::{self, Privilege, PromptMatch, PromptMatcher};
+use crate::console::text::{Partial, TextCleaner, TextEvent};
 use crate::console::transcript::{Item, Transcript};
 use crate::link::{self, Link, LinkOptions, Secret, Target};
 use std::collections::VecDeque;
@@ -21,6 +28,23 @@ use tokio::sync::mpsc;
 const QUIET: Duration = Duration::from_millis(120);
 /// A command with no prompt back after this long is given up (the router may be gone).
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+/// A command whose prompt has not come back after this long, with the line quiet for
+/// `NUDGE_QUIET` (or busy with other text, such as debug, for `NUDGE_BUSY`), gets a bare CR:
+/// garbage on the line (a wrong baud rate, an escape sequence cut short) can swallow the
+/// prompt, and the router shows a fresh one for a CR. Output of a long display keeps the
+/// line busy and is not cut short: the CR waits until the line is quiet, or much longer.
+/// The longest pause between polls that one command's line time can cause.
+const MAX_POLL_PAUSE: Duration = Duration::from_secs(15);
+const NUDGE_AFTER: Duration = Duration::from_secs(5);
+const NUDGE_QUIET: Duration = Duration::from_millis(1500);
+const NUDGE_BUSY: Duration = Duration::from_secs(20);
+/// After `logoff`, how long the router has to show its login prompt: after the user typed it
+/// (past any command still in flight), no command goes out meanwhile; at the end, the session
+/// ends when the prompt comes or this has passed.
+const LOGOFF_WAIT: Duration = Duration::from_secs(3);
+/// At a quit during a login of ours (or before a router we logged in to answers again after a
+/// reconnection), how long to wait for its prompt so that we can log off.
+const LOGIN_WAIT_AT_QUIT: Duration = Duration::from_secs(4);
 
 /// What to poll and how hard.
 #[derive(Debug, Clone)]
@@ -85,6 +109,9 @@ pub enum LoginState {
     LoggingIn,
     /// The router waits for a login and we have no credentials: the user must log in.
     NeedsUser,
+    /// The router asks for a password and we have none (the user name was sent, or the
+    /// security officer must give the password again): the user must type it.
+    NeedsPassword,
     LoggedIn,
     Failed,
     Disconnected,
@@ -143,6 +170,8 @@ struct InFlight {
     cmd: Queued,
     started: Instant,
     bytes: usize,
+    /// When a bare CR was last sent to bring back a prompt that never came.
+    nudged: Option<Instant>,
 }
 
 struct PollItem {
@@ -197,6 +226,9 @@ pub async fn run_with<F, Fut>(
 {
     let mut attempt = 0u32;
     let mut debug_wanted = false;
+    // Kept across reconnections: the console we logged in to is logged off at the end, also
+    // when it answers a new link with the prompt we left it at.
+    let mut logged_in_here = false;
     loop {
         let link = match open().await {
             Ok(l) => l,
@@ -230,8 +262,10 @@ pub async fn run_with<F, Fut>(
                 .await;
         }
         let mut s = Driver::new(&cfg, link, debug_wanted);
+        s.logged_in_here = logged_in_here;
         let end = s.drive(&mut requests, &events).await;
         debug_wanted = s.debug_wanted;
+        logged_in_here = s.logged_in_here;
         match end {
             End::Quit => {
                 let _ = events.send(Event::Ended).await;
@@ -257,7 +291,8 @@ pub async fn run_with<F, Fut>(
                     .await;
                 s.status.login = LoginState::Disconnected;
                 let _ = events.send(Event::Status(s.status.clone())).await;
-                if !cfg.reconnect {
+                // A quit was under way: it is not turned into a wait for the router.
+                if !cfg.reconnect || s.quitting {
                     let _ = events.send(Event::Ended).await;
                     return;
                 }
@@ -304,6 +339,24 @@ struct Driver<'c> {
     /// once. The line itself is kept: the router's echo completes it.
     judged: bool,
     quitting: bool,
+    /// When the quit was asked for.
+    quit_at: Option<Instant>,
+    /// The user's passthrough keystrokes since their last Enter (to see a typed `logoff`).
+    typed: String,
+    /// The user typed `logoff`: no command goes out until the login prompt comes (or, if the
+    /// router stays at its prompt, `LOGOFF_WAIT` after it was last busy).
+    logoff_typed: Option<Instant>,
+    /// We sent the user name at this login prompt: the `Password:` that follows is ours.
+    user_sent: bool,
+    /// The last complete line started with a login prompt (what was typed at it follows it):
+    /// a `Password:` now belongs to a login, not to a re-authentication.
+    after_login_line: bool,
+    /// A login prompt was seen since the last prompt: the next prompt is a login made here.
+    login_seen: bool,
+    /// We (or the user, through us) logged in from a login prompt: log off at the end.
+    logged_in_here: bool,
+    /// When `logoff` went out at the end.
+    logoff_sent: Option<Instant>,
     /// Where sent bytes are reported.
     tap: Option<mpsc::Sender<Event>>,
 }
@@ -362,6 +415,14 @@ impl<'c> Driver<'c> {
             last_byte: now,
             judged: false,
             quitting: false,
+            quit_at: None,
+            typed: String::new(),
+            logoff_typed: None,
+            user_sent: false,
+            after_login_line: false,
+            login_seen: false,
+            logged_in_here: false,
+            logoff_sent: None,
             tap: None,
         }
     }
@@ -419,8 +480,14 @@ impl<'c> Driver<'c> {
                     if let Some(f) = self.in_flight.as_mut() { f.bytes += n; }
                     let _ = events.send(Event::Bytes(buf[..n].to_vec())).await;
                     self.cleaner.feed(&buf[..n], &mut ev);
+                    if let Some(end) = self.saw_lines(&ev, events).await { return end; }
                     self.transcript.feed(&mut ev, &mut items);
                     for it in items.drain(..) {
+                        if let (Item::Unsolicited(l, _), Some(f)) = (&it, self.in_flight.as_mut()) {
+                            // Debug (or a flood of anything) between a command's lines is
+                            // not that command's use of the line.
+                            f.bytes = f.bytes.saturating_sub(l.text.len() + 2);
+                        }
                         if let Some(end) = self.on_item(&it, events).await { return end; }
                         let _ = events.send(Event::Item(it, Instant::now())).await;
                     }
@@ -429,10 +496,10 @@ impl<'c> Driver<'c> {
                     match r {
                         None | Some(Request::Quit) => {
                             // Commands already asked for are run; then debug we turned on is
-                            // turned off; then the session ends.
-                            self.quitting = true;
-                            if self.status.login != LoginState::LoggedIn {
-                                return End::Quit;
+                            // turned off; then `logoff` where we logged in; then the end.
+                            if !self.quitting {
+                                self.quitting = true;
+                                self.quit_at = Some(Instant::now());
                             }
                         }
                         Some(Request::Command(c)) => self.queue.push_back(Queued { text: c, user: true }),
@@ -449,7 +516,10 @@ impl<'c> Driver<'c> {
                         Some(Request::SetPolicies(names)) => self.set_policies(names),
                         Some(Request::Raw(bytes)) => {
                             // Typed at a password prompt (the user logging in by hand): withheld.
-                            let secret = crate::alliedware::prompt::is_password_prompt(self.cleaner.pending());
+                            let secret = prompt::is_password_prompt(self.cleaner.pending());
+                            if !secret {
+                                self.typed_keys(&bytes);
+                            }
                             if let Err(e) = self.send_as(&bytes, secret).await { return End::Dropped(e); }
                         }
                     }
@@ -466,6 +536,21 @@ impl<'c> Driver<'c> {
                     let _ = events.send(Event::Item(it, Instant::now())).await;
                 }
             }
+            if let Some(f) = self.in_flight.as_mut() {
+                let since = f.nudged.unwrap_or(f.started).elapsed();
+                let quiet = self.last_byte.elapsed() >= NUDGE_QUIET;
+                // A command the user typed may run long and quietly (a router ping, a trace).
+                let after = if f.cmd.user { NUDGE_BUSY } else { NUDGE_AFTER };
+                if !self.quitting
+                    && self.status.login == LoginState::LoggedIn
+                    && ((since >= after && quiet) || since >= NUDGE_BUSY)
+                {
+                    f.nudged = Some(Instant::now());
+                    if let Err(e) = self.send(b"\r").await {
+                        return End::Dropped(e);
+                    }
+                }
+            }
             if let Some(f) = &self.in_flight {
                 if f.started.elapsed() > COMMAND_TIMEOUT {
                     return End::Dropped(format!(
@@ -475,22 +560,140 @@ impl<'c> Driver<'c> {
                     ));
                 }
             }
-            if self.quitting && self.in_flight.is_none() && self.queue.is_empty() && self.idle {
-                // Debug we turned on (perhaps just now, by a command that was in flight when
-                // the quit came) is turned off before we go.
-                if self.debug_ours {
-                    self.queue.push_back(Queued {
-                        text: "disable isakmp debug=all".into(),
-                        user: true,
-                    });
-                } else {
-                    return End::Quit;
+            if self.quitting {
+                match self.quit_step().await {
+                    Ok(Some(end)) => return end,
+                    Ok(None) => {}
+                    Err(e) => return End::Dropped(e),
                 }
             }
             if let Err(e) = self.next_command(events).await {
                 return End::Dropped(e);
             }
         }
+    }
+
+    /// One step of the way out; `Some` when the session may end.
+    async fn quit_step(&mut self) -> Result<Option<End>, String> {
+        if let Some(t) = self.logoff_sent {
+            // The login prompt ends the session (in `quiet`); this is the limit.
+            return Ok((t.elapsed() > LOGOFF_WAIT).then_some(End::Quit));
+        }
+        let since = self.quit_at.map(|t| t.elapsed()).unwrap_or_default();
+        if !self.typed.is_empty() {
+            // A line the user left half typed in passthrough is rubbed out (backspaces, as
+            // they would), not run, so that debug off and logoff go out on a clean line.
+            let rub = vec![0x08u8; self.typed.len()];
+            self.typed.clear();
+            self.send(&rub).await?;
+        }
+        match self.status.login {
+            LoginState::LoggedIn => {
+                if self.in_flight.is_some() || !self.queue.is_empty() || !self.idle {
+                    return Ok(None);
+                }
+                if self.debug_ours {
+                    // Debug we turned on (perhaps just now, by a command that was in flight
+                    // when the quit came) is turned off before we go.
+                    self.queue.push_back(Queued {
+                        text: "disable isakmp debug=all".into(),
+                        user: true,
+                    });
+                    return Ok(None);
+                }
+                if !self.logged_in_here {
+                    // Found logged in: left logged in.
+                    return Ok(Some(End::Quit));
+                }
+                self.idle = false;
+                self.logoff_sent = Some(Instant::now());
+                self.send(format!("{LOGOFF}\r").as_bytes()).await?;
+                Ok(None)
+            }
+            // At a login or password prompt: nobody is logged in.
+            LoginState::NeedsUser | LoginState::NeedsPassword | LoginState::Failed => {
+                Ok(Some(End::Quit))
+            }
+            LoginState::Connecting | LoginState::LoggingIn | LoginState::Disconnected => {
+                // Our password went out (the prompt is coming), or a router we logged in to
+                // has not answered the new link yet: wait for its prompt to log off.
+                let ours = self.password_sent_at.is_some() || self.logged_in_here;
+                Ok((!ours || since > LOGIN_WAIT_AT_QUIT).then_some(End::Quit))
+            }
+        }
+    }
+
+    /// The user's passthrough keys: while they type a line no command goes out (it would land
+    /// inside their line); a line they end with Enter runs at the router, so no poll starts
+    /// until its prompt; a `logoff` holds every command until the login prompt.
+    fn typed_keys(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            match b {
+                b'\r' | b'\n' => {
+                    if is_logoff(&self.typed) {
+                        self.logoff_typed = Some(Instant::now());
+                    }
+                    if self.in_flight.is_none() && !self.typed.is_empty() {
+                        self.idle = false;
+                    }
+                    self.typed.clear();
+                }
+                0x08 | 0x7f => {
+                    self.typed.pop();
+                }
+                // Ctrl-U and Ctrl-C: the line is gone.
+                0x15 | 0x03 => self.typed.clear(),
+                0x20..=0x7e if self.typed.len() < 256 => self.typed.push(char::from(b)),
+                _ => {}
+            }
+        }
+    }
+
+    /// Complete lines just cleaned: a line that starts with a login prompt while we are logged
+    /// in means the router logged us off, and what we sent was taken as a user name.
+    async fn saw_lines(
+        &mut self,
+        lines: &[TextEvent],
+        events: &mpsc::Sender<Event>,
+    ) -> Option<End> {
+        for e in lines {
+            if let TextEvent::Line(l) = e {
+                self.after_login_line = prompt::starts_with_login(&l.text);
+                if self.after_login_line {
+                    self.login_seen = true;
+                    if self.logoff_sent.is_some() {
+                        return Some(End::Quit);
+                    }
+                    if self.status.login == LoginState::LoggedIn {
+                        self.logged_off(events).await;
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// The router is at a login prompt though we were logged in: say why we think so, and
+    /// forget its session.
+    async fn logged_off(&mut self, events: &mpsc::Sender<Event>) {
+        let why = if self.logoff_typed.is_some() {
+            "`logoff` typed"
+        } else {
+            "restarted, or logged off when idle?"
+        };
+        let again = if self.cfg.user.is_some() && !self.quitting {
+            "; logging in again"
+        } else {
+            ""
+        };
+        let _ = events
+            .send(Event::Mark(format!(
+                "router asked for a login again at {} ({why}){again}",
+                clock()
+            )))
+            .await;
+        self.forget_router();
+        let _ = events.send(Event::Status(self.status.clone())).await;
     }
 
     /// The router restarted or logged us out: what we knew of its session is gone (its debug
@@ -502,6 +705,8 @@ impl<'c> Driver<'c> {
         self.idle = false;
         self.in_flight = None;
         self.login_attempts = 0;
+        self.logoff_typed = None;
+        self.user_sent = false;
     }
 
     fn set_policies(&mut self, names: Vec<String>) {
@@ -519,17 +724,24 @@ impl<'c> Driver<'c> {
 
     /// React to a transcript item; `Some(end)` ends the session.
     async fn on_item(&mut self, it: &Item, events: &mpsc::Sender<Event>) -> Option<End> {
+        if let Item::Prompt(p, _) = it {
+            if is_logoff(&p.rest) && self.logoff_sent.is_none() {
+                // A `logoff` echoed at the prompt, however it was typed (passthrough, the
+                // screen's command line, someone at the router's end): the login prompt is
+                // coming, and no command may go out to meet it.
+                self.logoff_typed = Some(Instant::now());
+            }
+        }
         match it {
-            Item::Login(..) if self.status.login == LoginState::LoggedIn => {
-                // A login prompt while logged in: the router restarted (or logged us out).
-                let _ = events
-                    .send(Event::Mark(format!(
-                        "router asked for a login again at {} (restarted?)",
-                        clock()
-                    )))
-                    .await;
-                self.forget_router();
-                let _ = events.send(Event::Status(self.status.clone())).await;
+            Item::Login(..) => {
+                // A login prompt while logged in: the router restarted or logged us out.
+                self.login_seen = true;
+                if self.logoff_sent.is_some() {
+                    return Some(End::Quit);
+                }
+                if self.status.login == LoginState::LoggedIn {
+                    self.logged_off(events).await;
+                }
             }
             // A whole prompt line (debug text followed it, or an empty command): the router
             // is at its prompt even though the line did not stay quiet.
@@ -554,15 +766,16 @@ impl<'c> Driver<'c> {
             }
             Partial::Login => {
                 self.idle = false;
-                if self.status.login == LoginState::LoggedIn {
-                    let _ = events
-                        .send(Event::Mark(format!(
-                            "router asked for a login again at {} (restarted?)",
-                            clock()
-                        )))
-                        .await;
-                    self.forget_router();
+                self.login_seen = true;
+                self.user_sent = false;
+                if self.logoff_sent.is_some() || self.quitting {
+                    // Logged off (by us, at the end, or by someone else): as we leave it.
+                    return Some(End::Quit);
                 }
+                if self.status.login == LoginState::LoggedIn {
+                    self.logged_off(events).await;
+                }
+                self.logoff_typed = None;
                 match &self.cfg.user {
                     Some(u) if self.login_attempts < 2 => {
                         self.login_attempts += 1;
@@ -571,6 +784,7 @@ impl<'c> Driver<'c> {
                         if let Err(e) = self.send(line.as_bytes()).await {
                             return Some(End::Dropped(e));
                         }
+                        self.user_sent = true;
                     }
                     Some(u) => {
                         self.status.login = LoginState::Failed;
@@ -586,8 +800,34 @@ impl<'c> Driver<'c> {
             }
             Partial::Password => {
                 // At login, or the security officer's re-authentication before a command.
+                let at_login = self.status.login != LoginState::LoggedIn || self.after_login_line;
+                if at_login {
+                    self.login_seen = true;
+                    if self.quitting || self.logoff_sent.is_some() {
+                        return Some(End::Quit);
+                    }
+                    if self.status.login == LoginState::LoggedIn {
+                        self.logged_off(events).await;
+                    }
+                    if self.cfg.user.is_none() {
+                        // The user logs in by hand.
+                        self.status.login = LoginState::NeedsUser;
+                        let _ = events.send(Event::Status(self.status.clone())).await;
+                        return None;
+                    }
+                    if !std::mem::take(&mut self.user_sent) {
+                        // Not our user name: something else (a command that crossed a
+                        // logoff, a stray line) was taken as one. An empty password ends that
+                        // try; the login prompt after it gets our user name.
+                        if let Err(e) = self.send(b"\r").await {
+                            return Some(End::Dropped(e));
+                        }
+                        self.last_byte = Instant::now();
+                        return None;
+                    }
+                }
                 let Some(pw) = &self.cfg.password else {
-                    self.status.login = LoginState::NeedsUser;
+                    self.status.login = LoginState::NeedsPassword;
                     let _ = events.send(Event::Status(self.status.clone())).await;
                     return None;
                 };
@@ -622,8 +862,19 @@ impl<'c> Driver<'c> {
 
     async fn at_prompt(&mut self, p: &PromptMatch, events: &mpsc::Sender<Event>) {
         let first_login = self.status.login != LoginState::LoggedIn;
+        if first_login && std::mem::take(&mut self.login_seen) {
+            self.logged_in_here = true;
+            self.login_attempts = 0;
+        }
         self.idle = true;
         self.password_sent_at = None;
+        self.user_sent = false;
+        if self.in_flight.is_some() {
+            if let Some(t) = self.logoff_typed.as_mut() {
+                // The router runs a typed-ahead `logoff` after this command: wait from now.
+                *t = Instant::now();
+            }
+        }
         self.status.login = LoginState::LoggedIn;
         self.status.privilege = Some(p.privilege);
         if p.system_name.is_some() {
@@ -633,14 +884,19 @@ impl<'c> Driver<'c> {
             let secs = f.started.elapsed().as_secs_f64();
             if !f.cmd.user {
                 // Line time: the bytes at the line's rate, or the time taken on a network.
+                // Time spent waiting for a prompt that was lost (until the CR that brought
+                // it back) was no use of the line.
+                let secs = f.nudged.map_or(secs, |t| t.elapsed().as_secs_f64());
                 let cost = match self.link.bytes_per_sec {
                     Some(r) if r > 0 => (f.bytes as f64 / f64::from(r))
                         .max(secs.min(f.bytes as f64 / f64::from(r) * 2.0)),
                     _ => secs,
                 };
                 let share = self.cfg.poll.share.clamp(0.01, 1.0);
-                self.poll_gate =
-                    Instant::now() + Duration::from_secs_f64(cost * (1.0 / share - 1.0));
+                // Whatever came with one command (a flood, garbage), polling pauses at most
+                // MAX_POLL_PAUSE: the tables must not go stale for minutes.
+                let pause = (cost * (1.0 / share - 1.0)).min(MAX_POLL_PAUSE.as_secs_f64());
+                self.poll_gate = Instant::now() + Duration::from_secs_f64(pause);
                 self.poll_cost.push_back((Instant::now(), cost));
                 self.status.last_poll = Some(Instant::now());
                 let _ = events
@@ -688,6 +944,27 @@ impl<'c> Driver<'c> {
         if !self.idle || self.in_flight.is_some() || self.status.login != LoginState::LoggedIn {
             return Ok(());
         }
+        if self.logoff_sent.is_some() {
+            return Ok(());
+        }
+        if !self.typed.is_empty() {
+            // The user is typing a line in passthrough: a command now would land in the
+            // middle of it at the router (`lo` + `show isakmp sa` + `goff`).
+            return Ok(());
+        }
+        if let Some(t) = self.logoff_typed {
+            if t.elapsed() < LOGOFF_WAIT {
+                return Ok(());
+            }
+            // The router stayed at its prompt: it did not log off.
+            self.logoff_typed = None;
+        }
+        // A login or password prompt came after the prompt we judged: nothing is typed there.
+        let pending = self.cleaner.pending();
+        if prompt::match_login(pending).is_some() || prompt::is_password_prompt(pending) {
+            self.idle = false;
+            return Ok(());
+        }
         let now = Instant::now();
         let cmd = if let Some(q) = self.queue.pop_front() {
             Some(q)
@@ -707,6 +984,9 @@ impl<'c> Driver<'c> {
             None
         };
         let Some(cmd) = cmd else { return Ok(()) };
+        if is_logoff(&cmd.text) {
+            self.logoff_typed = Some(now);
+        }
         self.idle = false;
         if let Some(p) = self.transcript.last_prompt.clone() {
             self.transcript.expect_echo(&cmd.text, p);
@@ -716,6 +996,7 @@ impl<'c> Driver<'c> {
             cmd,
             started: now,
             bytes: 0,
+            nudged: None,
         });
         self.send(line.as_bytes()).await
     }

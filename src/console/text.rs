@@ -39,6 +39,32 @@ fn printable_run(bytes: &[u8]) -> usize {
         .unwrap_or(bytes.len() - i)
 }
 
+/// Characters that change the order or the look of text without showing themselves: bidi
+/// controls (U+202A..U+202E, U+2066..U+2069, U+061C, U+200E, U+200F), zero-width and other
+/// invisible format characters (U+200B..U+200D, U+2060..U+2064, U+FEFF, U+00AD, ...), line
+/// and paragraph separators, and tag characters. A router's text shows them as `<U+202E>`,
+/// so a line can never read differently on the screen from what it holds.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'..='\u{1160}'
+            | '\u{17B4}'..='\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    )
+}
+
 /// What a clean line is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LineKind {
@@ -101,6 +127,9 @@ struct LineState {
     ascii: bool,
     /// The line holds `--` (so it may hold the pager prompt).
     maybe_pager: bool,
+    /// The last event is a pager prompt (no line ended since): kept here, not read from
+    /// `events`, which the caller empties after each chunk.
+    after_pager: bool,
     last: char,
 }
 
@@ -125,6 +154,7 @@ impl TextCleaner {
                 busy_bytes: 0,
                 ascii: true,
                 maybe_pager: false,
+                after_pager: false,
                 last: '\0',
             },
         }
@@ -137,6 +167,13 @@ impl TextCleaner {
     pub fn feed(&mut self, bytes: &[u8], out: &mut Vec<TextEvent>) {
         let mut i = 0;
         while i < bytes.len() {
+            if self.state.vte_busy && matches!(bytes[i], b'\r' | b'\n') {
+                // A router's output is lines: a string sequence (OSC, DCS) or a character
+                // still open at a line end was cut short (garbage, a wrong baud rate). Cancel
+                // it so the line end, and the prompt after it, are read as they are.
+                self.parser.advance(&mut self.state, &[0x18]);
+                self.state.vte_busy = false;
+            }
             if self.state.vte_busy {
                 self.parser.advance(&mut self.state, &bytes[i..i + 1]);
                 i += 1;
@@ -282,6 +319,7 @@ impl LineState {
             number: self.number,
             cut,
         }));
+        self.after_pager = false;
         self.clear_line();
     }
 
@@ -301,6 +339,7 @@ impl LineState {
         self.chars = self.buf.chars().count();
         self.cursor = self.chars;
         self.events.push(TextEvent::Pager);
+        self.after_pager = true;
         true
     }
 
@@ -377,6 +416,12 @@ impl vte::Perform for LineState {
             '\u{7f}' | '\u{0}'..='\u{1f}' => vte::Perform::execute(self, c as u8),
             // C1 controls carry no text.
             '\u{80}'..='\u{9f}' => {}
+            // Characters that reorder or hide text are shown as what they are.
+            c if is_invisible(c) => {
+                for v in format!("<U+{:04X}>", u32::from(c)).chars() {
+                    self.put(v);
+                }
+            }
             _ => self.put(c),
         }
     }
@@ -385,12 +430,17 @@ impl vte::Perform for LineState {
         self.vte_busy = false;
     }
 
-    fn osc_dispatch(&mut self, _params: &[&[u8]], _bell_terminated: bool) {
-        self.vte_busy = false;
+    fn osc_dispatch(&mut self, _params: &[&[u8]], bell_terminated: bool) {
+        // Ended by BEL, the sequence is over. Ended by ESC, it is not: the `\` of the string
+        // terminator (ESC \) is still to come, and must not be read as text.
+        if bell_terminated {
+            self.vte_busy = false;
+        }
     }
 
     fn unhook(&mut self) {
-        self.vte_busy = false;
+        // A DCS string ends at ESC (then `\` follows), CAN/SUB or ST: `vte` reads on until
+        // it prints or dispatches, so the terminator never reaches the line.
     }
 
     fn execute(&mut self, byte: u8) {
@@ -398,7 +448,7 @@ impl vte::Perform for LineState {
             b'\n' | 0x0b | 0x0c => {
                 self.strip_pager();
                 // A line that held only the pager prompt is not a line of output.
-                if !(self.buf.is_empty() && matches!(self.events.last(), Some(TextEvent::Pager))) {
+                if !(self.buf.is_empty() && self.after_pager) {
                     self.end_line(false);
                 }
                 self.number += 1;
@@ -491,6 +541,51 @@ mod tests {
     }
 
     #[test]
+    fn string_terminated_sequences_leave_nothing() {
+        // OSC and DCS ended by ESC \ (ST): no stray `\`, nothing after them swallowed.
+        assert_eq!(
+            lines(&[b"a\x1b]0;title\x1b\\b\xc3\xa9c\n"]),
+            vec!["ab\u{e9}c"]
+        );
+        assert_eq!(lines(&[b"a\x1bPq#0;1\x1b\\bc\n"]), vec!["abc"]);
+        assert_eq!(lines(&[b"a\x1b]0;t\x1b", b"\\", b"bc\n"]), vec!["abc"]);
+        assert_eq!(lines(&[b"a\x1b]0;t\x07bc\n"]), vec!["abc"]);
+        assert_eq!(lines(&[b"a\x1b_apc\x1b\\bc\n"]), vec!["abc"]);
+        // Cancelled by CAN: the text after it is kept.
+        assert_eq!(lines(&[b"a\x1b]0;t\x18bc\n"]), vec!["abc"]);
+    }
+
+    #[test]
+    fn a_sequence_left_open_ends_at_the_line_end() {
+        // Garbage left an OSC or DCS open: the line end and the prompt after it still come
+        // through (a prompt lost this way stalled the session until 512 bytes had passed).
+        assert_eq!(
+            lines(&[b"x\x1b]0;junk\r\nSecOff Peer1> show\n"]),
+            vec!["x", "SecOff Peer1> show"]
+        );
+        assert_eq!(
+            lines(&[b"x\x1bPjunk", b"\r\n", b"Manager Peer1> a\n"]),
+            vec!["x", "Manager Peer1> a"]
+        );
+        // A multi-byte character cut by a line end.
+        assert_eq!(lines(&[b"a\xc3\r\nb\n"]).last().map(String::as_str), Some("b"));
+    }
+
+    #[test]
+    fn bidi_and_zero_width_are_made_visible() {
+        let l = lines(&["a\u{202E}b\u{2066}c\u{200B}d\u{FEFF}e\u{061C}f\u{2069}\n".as_bytes()]);
+        assert_eq!(
+            l,
+            vec!["a<U+202E>b<U+2066>c<U+200B>d<U+FEFF>e<U+061C>f<U+2069>"]
+        );
+        // Ordinary text beyond ASCII is untouched.
+        assert_eq!(
+            lines(&["caf\u{e9} \u{4e2d}\n".as_bytes()]),
+            vec!["caf\u{e9} \u{4e2d}"]
+        );
+    }
+
+    #[test]
     fn bad_utf8_is_lossy() {
         let l = lines(&[b"caf\xc3", b"\xa9 \xff\xfe ok\n"]);
         assert_eq!(l.len(), 1);
@@ -542,6 +637,21 @@ mod tests {
         c.feed(b"row 1\r\n--More--", &mut out);
         assert_eq!(c.partial(), Partial::Pager);
         assert_eq!(c.pending(), "");
+    }
+
+    /// Found by tests/fuzz.rs: a line feed after a pager prompt made an empty line only when
+    /// the prompt and the line feed came in different chunks.
+    #[test]
+    fn pager_then_line_feed_in_another_chunk() {
+        let pager = b"--More-- (<space> = next page, <CR> = one line, C = continuous, Q = quit)";
+        let mut input = b"row 1\r\n".to_vec();
+        input.extend_from_slice(pager);
+        input.extend_from_slice(b"\x1b[1;31m\x08\nrow 2\r\n");
+        let whole = lines(&[&input]);
+        assert_eq!(whole, vec!["row 1", "<PAGER>", "row 2"]);
+        // The backspace takes the prompt away in the first chunk; the line feed comes next.
+        let at = input.len() - b"\nrow 2\r\n".len();
+        assert_eq!(lines(&[&input[..at], &input[at..]]), whole);
     }
 
     #[test]

@@ -10,8 +10,10 @@ use crate::alliedware::commands::{self, Command, Display};
 use crate::alliedware::debug::{Classifier, Verdict};
 use crate::alliedware::parse;
 use crate::alliedware::prompt::PromptMatch;
+use crate::alliedware::secrets;
 use crate::console::text::{Line, LineKind, TextEvent};
 use crate::model::SourceLine;
+use std::borrow::Cow;
 
 /// Output lines kept per block at most; the rest are counted, not stored, so a command that
 /// never ends cannot grow memory without bound.
@@ -108,7 +110,9 @@ impl<'c> Transcript<'c> {
     /// The session sent `command` at `prompt`: if its echo comes on a line without the
     /// prompt, it still starts the command's block.
     pub fn expect_echo(&mut self, command: &str, prompt: PromptMatch) {
-        self.expect = Some((command.trim().to_string(), prompt));
+        // Compared with the echo once its secrets are withheld.
+        let command = secrets::redact_line(command.trim()).into_owned();
+        self.expect = Some((command, prompt));
     }
 
     /// The command whose output is being read, if any.
@@ -194,7 +198,15 @@ impl<'c> Transcript<'c> {
         }
     }
 
-    fn line(&mut self, l: Line, out: &mut Vec<Item>) {
+    fn line(&mut self, mut l: Line, out: &mut Vec<Item>) {
+        // Secret argument values (`value=`, `password=`, ...) never reach a block, an event,
+        // a report or a bundle.
+        if let Cow::Owned(t) = secrets::redact_line(&l.text) {
+            l.text = t;
+            if let LineKind::Prompt(p) = &mut l.kind {
+                p.rest = secrets::redact_line(&p.rest).into_owned();
+            }
+        }
         match l.kind {
             LineKind::Prompt(p) => {
                 if p.rest.is_empty() {
@@ -280,7 +292,7 @@ impl<'c> Transcript<'c> {
                 }
             }
             _ => {
-                if parse::fits(display, &l.text) {
+                if parse::fits(display, &l.text) || parse::row_like(display, &l.text) {
                     Self::push(&mut cur.block, l);
                 } else if cur.implicit && parse::detail::is_block_title(&l.text) {
                     // A title ends a display found by its header; it may head the next one.

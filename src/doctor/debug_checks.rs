@@ -1,7 +1,10 @@
-//! Findings from the debug stream's failure events and from error counters: authentication
-//! and proposal failures, ID mismatches, unknown SPIs and unanswered retransmissions.
-//! Matching works on the IKE vocabulary (RFC 2408 notify names spelt with `-`, `_` or spaces),
-//! since no AlliedWare debug sample is published.
+//! Findings from the debug stream's failure events and from error counters: pre-shared key
+//! mismatches, authentication and proposal failures (with the phase, and the algorithm where a
+//! line names it), ID and traffic selector mismatches, unknown SPIs and retransmissions (with
+//! whether the peer answered). Matching works on the IKE vocabulary (RFC 2408 notify names spelt
+//! with `-`, `_` or spaces, strongSwan's short names), since no AlliedWare debug sample is
+//! published; the phase of each line is the exchange tracker's, and the tracker's facts
+//! (`DebugContext`) tell an identity refused from a key refused.
 
 use super::{advice, evidence, DoctorInput, Finding, Severity};
 use crate::model::{Counter, DebugEvent, Phase};
@@ -43,13 +46,36 @@ const AUTH: &[Phrase] = &[
     whole("NO PRESHARED KEY"),
     whole("NO PRE SHARED KEY"),
 ];
+/// A message that could not be decrypted: in phase 1, after the key exchange, the keys the two
+/// ends derived differ, and with pre-shared keys that means the keys differ.
+const UNDECRYPTABLE: &[Phrase] = &[
+    prefix("DECRYPTION FAIL"),
+    whole("COULD NOT DECRYPT"),
+    whole("CANNOT DECRYPT"),
+    prefix("DECRYPT ERROR"),
+    prefix("DECRYPTION ERROR"),
+];
+/// A malformed payload: evidence of the same mismatch when it comes with a decryption failure
+/// (the peer could not decrypt either, and said so).
+const MALFORMED: &[Phrase] = &[
+    whole("PAYLOAD MALFORMED"),
+    whole("PLD MAL"),
+    prefix("MALFORMED"),
+];
 const PROPOSAL: &[Phrase] = &[
     whole("NO PROPOSAL"),
+    whole("NO PROP"),
     whole("NO SUITABLE PROPOSAL"),
     whole("NO MATCHING PROPOSAL"),
     whole("NO ACCEPTABLE PROPOSAL"),
     whole("NO ACCEPTABLE OAKLEY TRANSFORM"),
     whole("NO ACCEPTABLE TRANSFORM"),
+    whole("NO ACCEPTABLE ENCRYPTION ALGORITHM"),
+    whole("NO ACCEPTABLE INTEGRITY ALGORITHM"),
+    whole("NO ACCEPTABLE PSEUDO RANDOM FUNCTION"),
+    whole("NO ACCEPTABLE DIFFIE HELLMAN GROUP"),
+    whole("NO ACCEPTABLE KEY EXCHANGE METHOD"),
+    whole("NO ACCEPTABLE EXTENDED SEQUENCE NUMBERS"),
     whole("NO MATCHING TRANSFORM"),
     whole("NOT ACCEPTABLE"),
     whole("PROPOSAL REJECTED"),
@@ -57,13 +83,22 @@ const PROPOSAL: &[Phrase] = &[
 ];
 const ID: &[Phrase] = &[
     whole("INVALID ID"),
+    whole("INVAL ID"),
     whole("ID MISMATCH"),
     whole("IDENTITY MISMATCH"),
     whole("ID DOES NOT MATCH"),
     whole("MISMATCHED ID"),
     whole("PROXY IDENTITIES NOT SUPPORTED"),
+    whole("NO PEER CONFIG"),
+    whole("NO MATCHING PEER CONFIG"),
+];
+/// Traffic selectors (proxy IDs) refused whatever the phase says.
+const TS: &[Phrase] = &[
     whole("NO MATCHING CHILD SA CONFIG"),
     whole("TS UNACCEPTABLE"),
+    whole("TRAFFIC SELECTORS UNACCEPTABLE"),
+    whole("TRAFFIC SELECTOR MISMATCH"),
+    whole("PROXY ID MISMATCH"),
 ];
 const BAD_SPI: &[Phrase] = &[
     whole("INVALID SPI"),
@@ -79,6 +114,15 @@ const RETRANSMIT: &[Phrase] = &[
     whole("TIME UP"),
     whole("NO RESPONSE"),
     prefix("NOT RESPOND"),
+];
+/// The retransmission limit reached: the exchange stalled.
+const GIVE_UP: &[Phrase] = &[
+    whole("GIVING UP"),
+    whole("GAVE UP"),
+    whole("GIVE UP"),
+    whole("RETRANSMISSION LIMIT"),
+    prefix("MAX NUMBER OF RETRANSMI"),
+    prefix("MAXIMUM NUMBER OF RETRANSMI"),
 ];
 
 /// Upper case, every run of non-alphanumerics one space, padded so phrases match whole words.
@@ -143,15 +187,103 @@ fn lines(n: usize) -> String {
 }
 
 pub(super) fn check(input: &DoctorInput, out: &mut Vec<Finding>) {
-    auth_failed(input, out);
+    let psk = psk_mismatch(input, out);
+    let id_refused = identity_refused(input);
+    auth_failed(input, out, psk, id_refused);
     proposal_rejected(input, out);
-    id_mismatch(input, out);
+    id_and_ts_mismatch(input, out, id_refused);
     bad_spi(input, out);
     retransmissions(input, out);
 }
 
-fn auth_failed(input: &DoctorInput, out: &mut Vec<Finding>) {
-    let ev = events(input, AUTH);
+/// Lines that report a message that could not be decrypted; they say nothing of IDs or hashes
+/// even when they name an ID or HASH payload (`invalid ID_V1 payload length, decryption
+/// failed?`).
+fn undecryptable(e: &DebugEvent) -> bool {
+    matches(&e.text, UNDECRYPTABLE)
+}
+
+/// `events` without the lines that report a message that could not be decrypted.
+fn events_readable<'a>(input: &'a DoctorInput, phrases: &[Phrase]) -> Vec<&'a DebugEvent> {
+    events(input, phrases)
+        .into_iter()
+        .filter(|e| !undecryptable(e))
+        .collect()
+}
+
+/// The phase several events share, when they share one.
+fn common_phase(ev: &[&DebugEvent]) -> Phase {
+    let mut known = ev
+        .iter()
+        .map(|e| e.phase)
+        .filter(|p| !matches!(p, Phase::Info | Phase::None));
+    match known.next() {
+        Some(p) if known.all(|q| q == p) => p,
+        _ => Phase::None,
+    }
+}
+
+/// ` in phase 1`, or empty when the phase is not known.
+fn in_phase(phase: Phase) -> String {
+    match phase {
+        Phase::Info | Phase::None => String::new(),
+        p => format!(" in {}", phase_label(p)),
+    }
+}
+
+/// A pre-shared key mismatch: in phase 1, a message could not be decrypted (the keys the two
+/// ends derived from their pre-shared keys differ), with the peer's malformed-payload reports
+/// on it. Returns whether it was found, so the generic authentication finding stays silent.
+fn psk_mismatch(input: &DoctorInput, out: &mut Vec<Finding>) -> bool {
+    let decrypt: Vec<&DebugEvent> = input
+        .debug
+        .failure_events
+        .iter()
+        .filter(|e| e.phase == Phase::One && undecryptable(e))
+        .collect();
+    if decrypt.is_empty() {
+        return false;
+    }
+    let ev: Vec<&DebugEvent> = input
+        .debug
+        .failure_events
+        .iter()
+        .filter(|e| e.phase == Phase::One && (undecryptable(e) || matches(&e.text, MALFORMED)))
+        .collect();
+    out.push(Finding {
+        code: "psk-mismatch",
+        severity: Severity::Error,
+        summary: format!(
+            "Pre-shared key mismatch in phase 1{} ({}): from the message carrying the key's \
+proof on, messages could not be decrypted ({} decryption failures): the keys differ",
+            peers(&ev),
+            lines(ev.len()),
+            decrypt.len()
+        ),
+        advice: "The ISAKMP keys each end derived from its pre-shared key differ, so the first \
+encrypted message (the one that carries the key's proof) cannot be decrypted. Find the key ID the \
+ISAKMP policy uses (`key=` in `show config dynamic=isakmp`), list keys with `show enco key`, and \
+compare `show enco key=N` on both peers: the values must be the same (watch for trailing spaces \
+and case)."
+            .to_string(),
+        evidence: evidence::debug_events(&ev),
+    });
+    true
+}
+
+/// Authentication failures reported before any phase 1 message carried the key's proof: the
+/// peer refused what the first messages carry, the identity (aggressive mode sends its ID in
+/// the first message, the proof only in the third).
+fn identity_refused(input: &DoctorInput) -> bool {
+    let c = &input.debug.context;
+    c.auth_failed_before_proof > 0 && c.auth_failed_after_proof == 0
+}
+
+fn auth_failed(input: &DoctorInput, out: &mut Vec<Finding>, psk: bool, id_refused: bool) {
+    if psk || id_refused {
+        return;
+    }
+    let ev = events_readable(input, AUTH);
     if ev.is_empty() {
         return;
     }
@@ -159,7 +291,8 @@ fn auth_failed(input: &DoctorInput, out: &mut Vec<Finding>) {
         code: "auth-failed",
         severity: Severity::Error,
         summary: format!(
-            "Authentication failed{} ({}): likely a pre-shared key mismatch",
+            "Authentication failed{}{} ({}): likely a pre-shared key mismatch",
+            in_phase(common_phase(&ev)),
             peers(&ev),
             lines(ev.len())
         ),
@@ -181,6 +314,32 @@ fn phase_label(phase: Phase) -> &'static str {
     }
 }
 
+/// The algorithm a refusal names (`no acceptable ENCRYPTION_ALGORITHM found`), in words.
+fn refused_algorithm(ev: &[&DebugEvent]) -> Option<String> {
+    for e in ev {
+        let norm = normalise(&e.text);
+        let Some(at) = norm.find(" NO ACCEPTABLE ") else {
+            continue;
+        };
+        let rest = &norm[at + " NO ACCEPTABLE ".len()..];
+        let Some(end) = rest.find(" FOUND ") else {
+            continue;
+        };
+        let what = rest[..end].trim();
+        let words = match what {
+            "ENCRYPTION ALGORITHM" => "encryption algorithm".to_string(),
+            "INTEGRITY ALGORITHM" => "integrity (hash) algorithm".to_string(),
+            "PSEUDO RANDOM FUNCTION" => "pseudo-random function (hash)".to_string(),
+            "DIFFIE HELLMAN GROUP" | "KEY EXCHANGE METHOD" => "Diffie-Hellman group".to_string(),
+            "EXTENDED SEQUENCE NUMBERS" => "extended sequence numbers setting".to_string(),
+            "" => continue,
+            other => other.to_ascii_lowercase(),
+        };
+        return Some(words);
+    }
+    None
+}
+
 /// `A phase 1 proposal was rejected ...`, or without a phase when the lines do not say.
 fn proposal_summary(label: &str, ev: &[&DebugEvent]) -> String {
     let what = if label == phase_label(Phase::None) {
@@ -188,7 +347,14 @@ fn proposal_summary(label: &str, ev: &[&DebugEvent]) -> String {
     } else {
         format!("A {label} proposal")
     };
-    format!("{what} was rejected{} ({})", peers(ev), lines(ev.len()))
+    let algorithm = refused_algorithm(ev)
+        .map(|a| format!(": no acceptable {a}"))
+        .unwrap_or_default();
+    format!(
+        "{what} was rejected{} ({}){algorithm}",
+        peers(ev),
+        lines(ev.len())
+    )
 }
 
 fn proposal_rejected(input: &DoctorInput, out: &mut Vec<Finding>) {
@@ -233,27 +399,68 @@ Diffie-Hellman group, mode and PFS must match exactly."
     }
 }
 
-fn id_mismatch(input: &DoctorInput, out: &mut Vec<Finding>) {
-    let ev = events(input, ID);
-    if ev.is_empty() {
-        return;
+/// Identity refusals: in phase 2 INVALID-ID-INFORMATION refers to the proxy IDs (traffic
+/// selectors), so those lines, and the lines that name traffic selectors, make a traffic
+/// selector mismatch; the others (phase 1, or a phase the lines do not tell) an ID mismatch,
+/// with the authentication failures when the peer refused the identity before any key proof.
+fn id_and_ts_mismatch(input: &DoctorInput, out: &mut Vec<Finding>, id_refused: bool) {
+    let mut ids: Vec<&DebugEvent> = Vec::new();
+    let mut ts: Vec<&DebugEvent> = Vec::new();
+    for e in input
+        .debug
+        .failure_events
+        .iter()
+        .filter(|e| !undecryptable(e))
+    {
+        if matches(&e.text, TS) || (e.phase == Phase::Two && matches(&e.text, ID)) {
+            ts.push(e);
+        } else if matches(&e.text, ID)
+            || (id_refused && e.phase == Phase::One && matches(&e.text, AUTH))
+        {
+            ids.push(e);
+        }
     }
-    out.push(Finding {
-        code: "id-mismatch",
-        severity: Severity::Error,
-        summary: format!(
-            "The peer rejected identity information{} ({})",
-            peers(&ev),
-            lines(ev.len())
-        ),
-        advice:
-            "IDs must mirror each other: this router's localid must be the peer's remoteid and \
-the other way round (`set isakmp policy=NAME localid=... remoteid=...`), and in phase 2 the IPsec \
-policy's local address and mask must be the peer's remote ones and vice versa (not swapped). \
-Compare `show config dynamic=isakmp` and `show config dynamic=ipsec` on both peers."
+    if !ids.is_empty() {
+        let why = if id_refused {
+            ": an identity was refused before any key was checked (the ID one end sends is \
+not the one the other expects)"
+        } else {
+            ""
+        };
+        out.push(Finding {
+            code: "id-mismatch",
+            severity: Severity::Error,
+            summary: format!(
+                "The peer rejected identity information{}{} ({}){why}",
+                in_phase(common_phase(&ids)),
+                peers(&ids),
+                lines(ids.len())
+            ),
+            advice: "IDs must mirror each other: this router's localid must be the peer's \
+remoteid and the other way round (`set isakmp policy=NAME localid=... remoteid=...`), and the \
+ID type must match (an IP address is not an FQDN). Compare `show config dynamic=isakmp` on both \
+peers."
                 .to_string(),
-        evidence: evidence::debug_events(&ev),
-    });
+            evidence: evidence::debug_events(&ids),
+        });
+    }
+    if !ts.is_empty() {
+        out.push(Finding {
+            code: "ts-mismatch",
+            severity: Severity::Error,
+            summary: format!(
+                "Traffic selector (proxy ID) mismatch in phase 2{} ({}): the subnets one end \
+proposes are not the ones the other expects",
+                peers(&ts),
+                lines(ts.len())
+            ),
+            advice: "In phase 2 the IPsec policy's local address and mask must be the peer's \
+remote ones and the other way round (mirrored, not swapped, same prefix lengths): compare the \
+policies' `lad`/`lma` and `rad`/`rma` in `show config dynamic=ipsec` on both peers."
+                .to_string(),
+            evidence: evidence::debug_events(&ts),
+        });
+    }
 }
 
 fn is_bad_spi_counter(c: &Counter) -> bool {
@@ -307,20 +514,62 @@ fn retransmissions(input: &DoctorInput, out: &mut Vec<Finding>) {
         .iter()
         .find_map(|e| e.exchange.peer.as_deref())
         .unwrap_or("PEER-ADDRESS");
+    let ctx = &input.debug.context;
+    let gave_up = ctx.give_ups > 0 || ev.iter().any(|e| matches(&e.text, GIVE_UP));
+    // Every retransmission the tracker saw was followed by an SA coming up: a reply was late
+    // (a message overtaken by the next, a lost packet), nothing to fix.
+    if ctx.retransmits > 0 && ctx.retransmits_unanswered_by_success == 0 && !gave_up {
+        return;
+    }
+    // Replies that came but could not be used still answer: the peer is up.
+    let answered = ctx.answers_after_retransmit > 0
+        || input
+            .debug
+            .failure_events
+            .iter()
+            .any(|e| undecryptable(e) || matches(&e.text, MALFORMED));
+    // "Giving up" with no phase of its own is the stall of the exchange that never got past
+    // phase 1.
+    let phase = match common_phase(&ev) {
+        Phase::None if gave_up => Phase::One,
+        p => p,
+    };
+    let stalled = if gave_up {
+        format!(
+            "{} stalled: the retransmission limit was reached",
+            phase_label(phase)
+        )
+    } else {
+        format!("retransmitted{}", in_phase(phase))
+    };
+    let answer = if answered {
+        "the peer answered, but its replies could not be used (see the other findings: keys or \
+settings differ)"
+    } else {
+        "the peer is not answering"
+    };
     out.push(Finding {
         code: "retransmissions",
         severity: Severity::Warning,
         summary: format!(
-            "ISAKMP messages were retransmitted or timed out{who} ({}): the peer is not answering",
+            "ISAKMP messages were retransmitted or timed out{who} ({}): {stalled}; {answer}",
             lines(ev.len())
         ),
-        advice: format!(
-            "ISAKMP resends an unanswered message after 4, 8, 16 ... up to 56 seconds, 8 times, \
-then gives up. {}. Check that the firewall on both ends lets UDP 500 (and 4500 with NAT-T) in on \
-the public interface, that the peer address is right, and that the peer's ISAKMP policy settings \
-match this router's.",
-            advice::wan_check(target.trim())
-        ),
+        advice: if answered {
+            "ISAKMP resends a message until it gets a reply it can use. Replies came, so the path \
+works; they could not be decrypted or did not fit the exchange, which points at the pre-shared \
+key or the policy settings: compare `show enco key=N` and `show config dynamic=isakmp` on both \
+peers."
+                .to_string()
+        } else {
+            format!(
+                "ISAKMP resends an unanswered message after 4, 8, 16 ... up to 56 seconds, 8 \
+times, then gives up. {}. Check that the firewall on both ends lets UDP 500 (and 4500 with NAT-T) \
+in on the public interface, that the peer address is right, and that the peer's ISAKMP policy \
+settings match this router's.",
+                advice::wan_check(target.trim())
+            )
+        },
         evidence: evidence::debug_events(&ev),
     });
 }
@@ -421,11 +670,22 @@ mod tests {
     #[test]
     fn id_mismatch() {
         let found = find(
-            &[(Phase::Two, "notify INVALID ID INFORMATION")],
+            &[(Phase::One, "notify INVALID ID INFORMATION")],
             "id-mismatch",
         );
         assert_eq!(found.len(), 1);
+        assert!(
+            found[0].summary.contains("in phase 1"),
+            "{}",
+            found[0].summary
+        );
         assert!(found[0].advice.contains("remoteid"));
+        // In quick mode the IDs are the proxy IDs: a traffic selector mismatch.
+        let lines = [(Phase::Two, "notify INVALID ID INFORMATION")];
+        assert!(find(&lines, "id-mismatch").is_empty());
+        let ts = find(&lines, "ts-mismatch");
+        assert_eq!(ts.len(), 1);
+        assert!(ts[0].summary.contains("phase 2") && ts[0].advice.contains("lad"));
     }
 
     #[test]
@@ -527,6 +787,143 @@ mod tests {
         // Words that only look alike stay silent.
         assert!(find(&[(Phase::Two, "proposal accepted")], "proposal-rejected").is_empty());
         assert!(find(&[(Phase::One, "authentication ok")], "auth-failed").is_empty());
+    }
+
+    fn codes(d: &DebugSummary) -> Vec<&'static str> {
+        examine_with_debug(&healthy(), d)
+            .into_iter()
+            .map(|f| f.code)
+            .collect()
+    }
+
+    #[test]
+    fn psk_mismatch_from_undecryptable_phase1_messages() {
+        let d = debug(&[
+            (
+                Phase::One,
+                "10[ENC] invalid ID_V1 payload length, decryption failed?",
+            ),
+            (Phase::One, "10[ENC] could not decrypt payloads"),
+            (
+                Phase::One,
+                "10[ENC] generating INFORMATIONAL_V1 request 4059988257 [ HASH N(PLD_MAL) ]",
+            ),
+        ]);
+        // Not an ID mismatch (the line names an ID payload) nor a generic failure.
+        assert_eq!(codes(&d), ["psk-mismatch"]);
+        let f = &find(
+            &[(
+                Phase::One,
+                "invalid HASH_V1 payload length, decryption failed?",
+            )],
+            "psk-mismatch",
+        )[0];
+        assert!(f.summary.starts_with("Pre-shared key mismatch in phase 1"));
+        assert!(f.advice.contains("show enco key=N"));
+        // A malformed payload alone says nothing of the key.
+        assert!(find(&[(Phase::One, "PAYLOAD-MALFORMED")], "psk-mismatch").is_empty());
+    }
+
+    #[test]
+    fn authentication_refused_before_the_key_proof_is_an_id_mismatch() {
+        let mut d = debug(&[(
+            Phase::One,
+            "12[IKE] received AUTHENTICATION_FAILED error notify",
+        )]);
+        assert_eq!(codes(&d), ["auth-failed"]);
+        d.context.auth_failed_before_proof = 1;
+        assert_eq!(codes(&d), ["id-mismatch"]);
+        let f = examine_with_debug(&healthy(), &d);
+        assert!(f[0].summary.contains("in phase 1") && f[0].summary.contains("identity"));
+        d.context.auth_failed_after_proof = 1;
+        assert_eq!(codes(&d), ["auth-failed"]);
+    }
+
+    #[test]
+    fn retransmissions_say_whether_the_peer_answered_and_stalled() {
+        let silent = find(
+            &[
+                (
+                    Phase::One,
+                    "sending retransmit 1 of request message ID 0, seq 1",
+                ),
+                (Phase::One, "giving up after 3 retransmits"),
+            ],
+            "retransmissions",
+        );
+        assert!(
+            silent[0].summary.contains("phase 1 stalled")
+                && silent[0].summary.contains("the peer is not answering"),
+            "{}",
+            silent[0].summary
+        );
+        let answered = find(
+            &[
+                (
+                    Phase::One,
+                    "sending retransmit 1 of request message ID 0, seq 3",
+                ),
+                (
+                    Phase::One,
+                    "invalid HASH_V1 payload length, decryption failed?",
+                ),
+            ],
+            "retransmissions",
+        );
+        assert!(
+            answered[0].summary.contains("the peer answered"),
+            "{}",
+            answered[0].summary
+        );
+        assert!(!answered[0].advice.contains("ping"));
+        // The tracker saw replies come in.
+        let mut d = debug(&[(
+            Phase::Two,
+            "sending retransmit 1 of request message ID 7, seq 3",
+        )]);
+        d.context.retransmits = 1;
+        d.context.retransmits_unanswered_by_success = 1;
+        d.context.answers_after_retransmit = 1;
+        let f = examine_with_debug(&healthy(), &d);
+        assert!(
+            f[0].summary.contains("in phase 2") && f[0].summary.contains("the peer answered"),
+            "{}",
+            f[0].summary
+        );
+        // Every retransmission followed by an SA coming up: nothing to fix.
+        d.context.retransmits_unanswered_by_success = 0;
+        assert!(codes(&d).is_empty());
+    }
+
+    #[test]
+    fn proposal_rejected_names_the_algorithm() {
+        let found = find(
+            &[
+                (Phase::Two, "  no acceptable ENCRYPTION_ALGORITHM found"),
+                (Phase::Two, "received NO_PROPOSAL_CHOSEN error notify"),
+            ],
+            "proposal-rejected",
+        );
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0]
+                .summary
+                .starts_with("A phase 2 proposal was rejected")
+                && found[0]
+                    .summary
+                    .ends_with(": no acceptable encryption algorithm"),
+            "{}",
+            found[0].summary
+        );
+        // "no acceptable response" is not a proposal.
+        assert!(find(
+            &[(
+                Phase::One,
+                "No response (or no acceptable response) to our first IKE message"
+            )],
+            "proposal-rejected"
+        )
+        .is_empty());
     }
 
     #[test]

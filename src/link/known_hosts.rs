@@ -16,11 +16,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub enum HostKeyStatus {
     /// A line for this host holds this very key.
     Known,
-    /// No line for this host holds a key of this type. `other_types` lists the key types that
-    /// are recorded for the host (OpenSSH mentions them, as they hint at a changed router).
-    Unknown { other_types: Vec<String> },
+    /// No line holds a key for this host.
+    Unknown,
     /// A line for this host holds a different key of the same type: the host key changed.
     Changed { line: usize, old: PublicKey },
+    /// The host is known, but by keys of other types only: the key offered is not one of them.
+    /// OpenSSH refuses this as a changed key (a router that is really the same keeps its
+    /// recorded key, and tunnelscope asks for the recorded types first).
+    OtherType { known: Vec<(usize, PublicKey)> },
 }
 
 /// `~/.ssh/known_hosts`, as OpenSSH uses it.
@@ -66,31 +69,89 @@ pub fn check(host: &str, port: u16, key: &PublicKey, path: &Path) -> Result<Host
     }
     if let Some((line, old)) = recorded
         .iter()
-        .find(|(_, k)| k.algorithm() == key.algorithm())
+        .find(|(_, k)| same_key_type(&k.algorithm(), &key.algorithm()))
     {
         return Ok(HostKeyStatus::Changed {
             line: real_line(path, *line).unwrap_or(*line),
             old: old.clone(),
         });
     }
-    let mut other_types: Vec<String> = recorded.iter().map(|(_, k)| key_type(k)).collect();
-    other_types.dedup();
-    Ok(HostKeyStatus::Unknown { other_types })
+    if !recorded.is_empty() {
+        let known = recorded
+            .iter()
+            .map(|(line, k)| (real_line(path, *line).unwrap_or(*line), k.clone()))
+            .collect();
+        return Ok(HostKeyStatus::OtherType { known });
+    }
+    Ok(HostKeyStatus::Unknown)
 }
 
-/// Append the host's key to the file at `path` (creating it and its folder if needed).
-pub fn learn(host: &str, port: u16, key: &PublicKey, path: &Path) -> Result<(), String> {
+/// Whether two host key algorithms are the same kind of key (RSA keys sign with SHA-1 or
+/// SHA-2: one key type, three algorithm names).
+pub fn same_key_type(a: &Algorithm, b: &Algorithm) -> bool {
+    a == b || (matches!(a, Algorithm::Rsa { .. }) && matches!(b, Algorithm::Rsa { .. }))
+}
+
+/// The key types recorded for `host:port` (empty for an unknown host, or a file that cannot
+/// be read: the check after the key exchange reports that).
+pub fn known_algorithms(host: &str, port: u16, path: &Path) -> Vec<Algorithm> {
     let host = host.to_ascii_lowercase();
+    let mut algs: Vec<Algorithm> = Vec::new();
+    for (_, k) in russh_kh::known_host_keys_path(&host, port, path).unwrap_or_default() {
+        if !algs.iter().any(|a| same_key_type(a, &k.algorithm())) {
+            algs.push(k.algorithm());
+        }
+    }
+    algs
+}
+
+/// Append the host's key to the file at `path` (creating it 0600, and its folder 0700, if
+/// needed). A symbolic link is followed only to an existing file of the user's own (dotfile
+/// managers link ~/.ssh/known_hosts so, and OpenSSH follows it); a dangling link or one to
+/// another user's file is refused. A line break is added first only when the file does not
+/// end with one, so a new file starts with the key's line.
+pub fn learn(host: &str, port: u16, key: &PublicKey, path: &Path) -> Result<(), String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let host = host.to_ascii_lowercase();
+    let label = host_label(&host, port);
+    let fail = |e: String| {
+        format!(
+            "cannot record the host key of {label} in {}: {e}",
+            path.display()
+        )
+    };
     // The key as offered has no comment; write it bare so the line reads like OpenSSH's.
     let mut bare = key.clone();
     bare.set_comment("");
-    russh_kh::learn_known_hosts_path(&host, port, &bare, path).map_err(|e| {
-        format!(
-            "cannot record the host key of {} in {}: {e}",
-            host_label(&host, port),
-            path.display()
-        )
-    })
+    let openssh = bare.to_openssh().map_err(|e| fail(e.to_string()))?;
+    let target = own_link_target(path).unwrap_or_else(|| path.to_path_buf());
+    let mut file = crate::fsutil::open_append(&target).map_err(|e| fail(e.to_string()))?;
+    let mut line = String::new();
+    if file.seek(SeekFrom::End(-1)).is_ok() {
+        let mut last = [0u8; 1];
+        if file.read_exact(&mut last).is_ok() && last[0] != b'\n' {
+            line.push('\n');
+        }
+    }
+    line.push_str(&format!("{label} {}\n", openssh.trim_end()));
+    file.write_all(line.as_bytes())
+        .and_then(|_| file.flush())
+        .map_err(|e| fail(e.to_string()))
+}
+
+/// Where a symbolic link at `path` leads, when that is an existing regular file owned by the
+/// user running tunnelscope.
+fn own_link_target(path: &Path) -> Option<std::path::PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+    let link = std::fs::symlink_metadata(path).ok()?;
+    if !link.file_type().is_symlink() {
+        return None;
+    }
+    let real = std::fs::canonicalize(path).ok()?;
+    let meta = std::fs::symlink_metadata(&real).ok()?;
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let me = unsafe { libc::getuid() };
+    (meta.is_file() && meta.uid() == me).then_some(real)
 }
 
 /// russh numbers only the lines that do not start with `#`; turn its number into the file's
@@ -117,27 +178,21 @@ pub async fn verify(
     policy: HostKeyPolicy,
     asking: &AtomicBool,
 ) -> Result<(), String> {
-    let other_types = match check(host, port, key, path)? {
+    match check(host, port, key, path)? {
         HostKeyStatus::Known => return Ok(()),
         HostKeyStatus::Changed { line, old } => {
             return Err(changed_message(host, port, key, path, line, &old))
         }
-        HostKeyStatus::Unknown { other_types } => other_types,
-    };
+        HostKeyStatus::OtherType { known } => {
+            return Err(other_type_message(host, port, key, path, &known))
+        }
+        HostKeyStatus::Unknown => {}
+    }
     let label = host_label(host, port);
     let shown = path.display();
     let fp = fingerprint(key);
     let ktype = key_type(key);
-    let others = if other_types.is_empty() {
-        String::new()
-    } else {
-        format!(
-            " ({shown} holds a {} key for this host, but not this type)",
-            other_types.join("/")
-        )
-    };
-    let unknown =
-        format!("the host key of {label} is not known ({ktype} key fingerprint {fp}){others}");
+    let unknown = format!("the host key of {label} is not known ({ktype} key fingerprint {fp})");
     match policy {
         HostKeyPolicy::AcceptNew => learn(host, port, key, path),
         HostKeyPolicy::Strict => Err(format!(
@@ -147,7 +202,7 @@ pub async fn verify(
         HostKeyPolicy::Ask => {
             let question = format!(
                 "The authenticity of host '{label}' can't be established.\r\n\
-                 {ktype} key fingerprint is {fp}.{others}\r\n\
+                 {ktype} key fingerprint is {fp}.\r\n\
                  Are you sure you want to continue connecting (yes/no/[fingerprint])? "
             );
             asking.store(true, Ordering::SeqCst);
@@ -191,6 +246,41 @@ fn changed_message(
          Refusing to connect. If the change is expected, remove the old key with: \
          ssh-keygen -R '{label}' -f {shown}",
         old_fp = fingerprint(old),
+        new_fp = fingerprint(key),
+    )
+}
+
+/// The host is known by keys of other types than the one offered: refused as OpenSSH does,
+/// with the fingerprints of the recorded keys (and their lines) and of the offered one.
+fn other_type_message(
+    host: &str,
+    port: u16,
+    key: &PublicKey,
+    path: &Path,
+    known: &[(usize, PublicKey)],
+) -> String {
+    let label = host_label(host, port);
+    let shown = path.display();
+    let recorded: Vec<String> = known
+        .iter()
+        .map(|(line, k)| {
+            format!(
+                "known key ({shown} line {line}): {} {}",
+                key_type(k),
+                fingerprint(k)
+            )
+        })
+        .collect();
+    format!(
+        "WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED for {label}! It offered a {ktype} key, \
+         but {shown} holds only keys of another type for it. Someone may be intercepting the \
+         connection, or the router's keys were regenerated.\n\
+         {recorded}\n\
+         key offered now: {ktype} {new_fp}\n\
+         Refusing to connect (under every --host-key mode). If the change is expected, remove \
+         the old key with: ssh-keygen -R '{label}' -f {shown}",
+        ktype = key_type(key),
+        recorded = recorded.join("\n"),
         new_fp = fingerprint(key),
     )
 }
@@ -269,7 +359,7 @@ mod tests {
         ));
         assert!(matches!(
             check("10.0.0.2", 22, &key(A), &path).unwrap(),
-            HostKeyStatus::Unknown { .. }
+            HostKeyStatus::Unknown
         ));
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
@@ -288,11 +378,61 @@ mod tests {
     }
 
     #[test]
+    fn a_host_known_by_another_key_type_is_not_unknown() {
+        const RSA: &str = "AAAAB3NzaC1yc2EAAAADAQABAAABAQCc3F9UbwYjM0kwN0KSAr04OHyhRJp4C7q4FVMmhTx1SWfqnmjzsPPfdi7Pr+ZOeTxWl8NIEY/8ekAQ2AJutomFHG8/S8sCIgOuCs67YVXJw7g9GNnXLjT1NYJVJL/p+z9zV+2AZfnyUCLOH/fBymliK2eIwSzj9Y++GiEPSheSL5/etV68kmwCoFMgunZLAKdERSBurEz7TeR3qqsNY4RsIFgoSQG7df8nzumfG16UU6NVvFP9JXZ70ESy5tvoj4VWDjkSiVn81WmaZ9HD9YnG4ZW6bd2Jpyth2mAvO10v2TSTa0ymGODRPkClSEOob1amhA8rKMDKNHhnHAdhNSxP";
+        let path = file("other", &format!("# c\n[h]:2222 ssh-ed25519 {A}\n"));
+        match check("h", 2222, &key(RSA), &path).unwrap() {
+            HostKeyStatus::OtherType { known } => {
+                assert_eq!(known.len(), 1);
+                assert_eq!(known[0].0, 2);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(known_algorithms("H", 2222, &path), vec![Algorithm::Ed25519]);
+        assert!(known_algorithms("h", 22, &path).is_empty());
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    #[test]
+    fn learning_into_a_new_file_starts_with_the_line() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = file("fresh", "").parent().unwrap().to_path_buf();
+        let path = dir.join("sub").join("known_hosts");
+        learn("h", 22, &key(A), &path).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            format!("h ssh-ed25519 {A}\n")
+        );
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        // A file without a final line break gets one before the new line, not a blank line.
+        std::fs::write(&path, format!("x ssh-ed25519 {B}")).unwrap();
+        learn("h", 22, &key(A), &path).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            format!("x ssh-ed25519 {B}\nh ssh-ed25519 {A}\n")
+        );
+        // A link to the user's own file (a dotfile manager's) is followed; a dangling one is not.
+        let linked = dir.join("linked_known_hosts");
+        std::os::unix::fs::symlink(&path, &linked).unwrap();
+        learn("k", 22, &key(B), &linked).unwrap();
+        assert!(std::fs::read_to_string(&path)
+            .unwrap()
+            .ends_with(&format!("k ssh-ed25519 {B}\n")));
+        let dangling = dir.join("dangling");
+        std::os::unix::fs::symlink(dir.join("nowhere"), &dangling).unwrap();
+        let e = learn("k", 22, &key(B), &dangling).unwrap_err();
+        assert!(e.contains("symbolic link"), "{e}");
+        assert!(!dir.join("nowhere").exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn missing_file_knows_nothing() {
         let path = std::env::temp_dir().join("tunnelscope-no-such-dir/known_hosts");
         assert!(matches!(
             check("h", 22, &key(A), &path).unwrap(),
-            HostKeyStatus::Unknown { .. }
+            HostKeyStatus::Unknown
         ));
     }
 }

@@ -134,8 +134,36 @@ pub enum LinkError {
     Sim(String),
 }
 
-/// Open any target.
+/// A link opened before the screen started, waiting for the session's first `open` of the
+/// same target. `connect` opens the link once on the plain terminal (a host key question, a
+/// wrong password or a refused connection are said there) and hands it over rather than
+/// closing it: closing and opening again would make two connections, which a console server
+/// that takes one connection (or a router's single telnet session) never completes.
+static HANDED_OVER: std::sync::Mutex<Option<(String, Link)>> = std::sync::Mutex::new(None);
+
+/// Keep `link` for the next `open` of `target` (replacing any link kept before).
+pub fn hand_over(target: &Target, link: Link) {
+    let mut slot = HANDED_OVER.lock().unwrap_or_else(|p| p.into_inner());
+    *slot = Some((target.to_string(), link));
+}
+
+/// The link kept by `hand_over` for `target`, once.
+fn take_handed_over(target: &Target) -> Option<Link> {
+    let mut slot = HANDED_OVER.lock().unwrap_or_else(|p| p.into_inner());
+    match slot.take() {
+        Some((t, link)) if t == target.to_string() => Some(link),
+        other => {
+            *slot = other;
+            None
+        }
+    }
+}
+
+/// Open any target (or take the link `hand_over` kept for it).
 pub async fn open(target: &Target, opts: &LinkOptions) -> Result<Link, LinkError> {
+    if let Some(link) = take_handed_over(target) {
+        return Ok(link);
+    }
     match target {
         Target::Serial { path } => serial::open_serial(path, &opts.serial),
         Target::Ssh { user, host, port } => {

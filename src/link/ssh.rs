@@ -63,7 +63,11 @@ pub async fn open_ssh(
         policy: opts.ssh.host_key,
         asking: asking.clone(),
     };
-    let config = Arc::new(client_config(opts));
+    // A known host is asked for the key types recorded for it first, as OpenSSH does: a
+    // router with several host keys then shows the one known_hosts can check, and a router
+    // that shows another type anyway is refused by the check.
+    let known = known_hosts::known_algorithms(host, port, &handler.path);
+    let config = Arc::new(client_config(opts, &known));
 
     let mut handle = handshake(config, socket, handler, &asking)
         .await
@@ -153,9 +157,9 @@ async fn connect_tcp(host: &str, port: u16, addr: &str) -> Result<TcpStream, Lin
     Err(connect_error(addr, reason))
 }
 
-fn client_config(opts: &LinkOptions) -> client::Config {
+fn client_config(opts: &LinkOptions, known: &[Algorithm]) -> client::Config {
     client::Config {
-        preferred: preferred(opts.ssh.legacy),
+        preferred: known_first(preferred(opts.ssh.legacy), known),
         keepalive_interval: (opts.ssh.keepalive_secs > 0)
             .then(|| Duration::from_secs(opts.ssh.keepalive_secs)),
         keepalive_max: KEEPALIVE_MAX,
@@ -201,6 +205,18 @@ pub(crate) fn preferred(legacy: bool) -> Preferred {
         mac: Cow::Owned(macs),
         ..d
     }
+}
+
+/// `p` with the host key algorithms of the `known` key types moved to the front (in the order
+/// of `p`); the others stay after them, so a router that no longer has a known key type still
+/// completes the key exchange and its key is shown, and refused, by the check.
+pub(crate) fn known_first(mut p: Preferred, known: &[Algorithm]) -> Preferred {
+    let is_known = |a: &Algorithm| known.iter().any(|k| known_hosts::same_key_type(k, a));
+    let (mut first, rest): (Vec<Algorithm>, Vec<Algorithm>) =
+        p.key.iter().cloned().partition(|a| is_known(a));
+    first.extend(rest);
+    p.key = Cow::Owned(first);
+    p
 }
 
 /// Why the handshake stopped: russh's own error, or our refusal of the host key (with the
@@ -611,6 +627,18 @@ impl AsyncRead for SshReader {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn known_key_types_are_asked_for_first() {
+        let p = known_first(preferred(false), &[Algorithm::Rsa { hash: None }]);
+        let names: Vec<&str> = p.key.iter().map(|k| k.as_str()).collect();
+        assert_eq!(&names[..2], ["rsa-sha2-512", "rsa-sha2-256"], "{names:?}");
+        // The others stay, after them.
+        assert!(names.contains(&"ssh-ed25519"), "{names:?}");
+        assert_eq!(names.len(), preferred(false).key.len());
+        let p = known_first(preferred(false), &[]);
+        assert_eq!(p.key, preferred(false).key);
+    }
 
     #[test]
     fn legacy_algorithms_only_with_legacy() {

@@ -128,7 +128,50 @@ pub struct DebugSummary {
     pub failure_events: Vec<DebugEvent>,
     /// Failures beyond the bound of `failure_events`.
     pub failures_dropped: usize,
+    /// What the exchange tracker knows of the stream so far (see `alliedware::debug::tracker`).
+    #[serde(skip)]
+    pub context: DebugContext,
 }
+
+/// The exchange tracker's state over one stream: the phase each thread and the negotiation in
+/// progress are in, how far the exchange has got, and facts for the findings. Bookkeeping, not
+/// part of a summary's value: two summaries with the same counts and events are equal whatever
+/// their contexts (hence the `PartialEq` that always holds).
+#[derive(Debug, Clone, Default)]
+pub struct DebugContext {
+    /// The phase of each thread's last line, by thread number.
+    pub(crate) threads: Vec<Option<Phase>>,
+    /// The phase of the negotiation in progress (the last line placed in 1, 1.5 or 2).
+    pub(crate) negotiation: Option<Phase>,
+    /// The phase of each exchange by the message ID its messages carry, newest last (bounded).
+    pub(crate) exchanges: std::collections::VecDeque<(String, Phase)>,
+    /// The ISAKMP SA is up (phase 1 done) / an IPsec SA is up (phase 2 done).
+    pub(crate) p1_up: bool,
+    pub(crate) p2_up: bool,
+    /// A phase 1 message carrying the key's proof was seen since phase 1 began.
+    pub(crate) proof_seen: bool,
+    /// Retransmissions seen.
+    pub retransmits: usize,
+    /// Retransmissions since an SA last came up: those no success followed.
+    pub retransmits_unanswered_by_success: usize,
+    /// Packets that came in after the first retransmission: the peer answered.
+    pub answers_after_retransmit: usize,
+    /// Retransmission limits reached ("giving up").
+    pub give_ups: usize,
+    /// Authentication failures reported in phase 1 before any message carried the key's
+    /// proof: the peer refused what the first messages carry (the identity), not the key.
+    pub auth_failed_before_proof: usize,
+    /// Authentication failures reported after the key's proof was sent or received.
+    pub auth_failed_after_proof: usize,
+}
+
+impl PartialEq for DebugContext {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for DebugContext {}
 
 impl DebugSummary {
     pub const MAX_FAILURE_EVENTS: usize = 1000;

@@ -101,7 +101,11 @@ async fn run(cmd: PingCommand, tx: mpsc::Sender<PingEvent>, mut stop: oneshot::R
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        // The parsers read English; iputils and BSD ping translate their messages.
+        // A clean environment: nothing of ours (a password, an agent socket) reaches the
+        // child; it gets the PATH to find its program and the C locale, as the parsers read
+        // English and iputils and BSD ping translate their messages.
+        .env_clear()
+        .envs(std::env::var_os("PATH").map(|p| ("PATH", p)))
         .env("LC_ALL", "C")
         .env("LANG", "C")
         .kill_on_drop(true);

@@ -9,7 +9,7 @@
 use super::network::Network;
 use super::render;
 use super::scenario::PEERS;
-use crate::alliedware::commands::{abbrev, recognise, split_words, Display};
+use crate::alliedware::commands::{abbrev, is_logoff, recognise, split_words, Display};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -81,6 +81,8 @@ pub struct Console {
     /// Files made with `create file=`.
     files: Vec<(String, Vec<String>)>,
     closed: bool,
+    /// Counted in `SharedNet::consoles_logged_in` (kept by `serve`).
+    pub(crate) counted_logged_in: bool,
 }
 
 fn lock(net: &Arc<Mutex<Network>>) -> MutexGuard<'_, Network> {
@@ -107,6 +109,7 @@ impl Console {
             now: Duration::ZERO,
             files: Vec::new(),
             closed: false,
+            counted_logged_in: false,
         };
         match start {
             Start::Login => c.login_prompt(),
@@ -159,6 +162,12 @@ impl Console {
 
     pub fn debug_on(&self) -> bool {
         self.debug_on
+    }
+
+    /// Someone is logged in (at a prompt, at the pager, or re-entering the password); false
+    /// at the login prompt and while a login is typed.
+    pub fn logged_in(&self) -> bool {
+        !self.closed && self.level_known()
     }
 
     /// Keystrokes from the terminal.
@@ -493,7 +502,9 @@ impl Console {
             self.login_prompt();
             return;
         }
-        if abbrev(w(0), "logoff", 4) || abbrev(w(0), "logout", 4) || abbrev(w(0), "quit", 4) {
+        if is_logoff(cmd) {
+            // The session ends: its debug stops with it, and the port is back at its login
+            // prompt for whoever comes next.
             if self.debug_on {
                 self.set_debug(false);
             }

@@ -5,6 +5,7 @@
 use super::console::{Console, ConsoleConfig, Start};
 use super::network::Network;
 use super::scenario::Scenario;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -17,6 +18,9 @@ const TICK: Duration = Duration::from_millis(10);
 pub struct SharedNet {
     pub net: Arc<Mutex<Network>>,
     pub start: Instant,
+    /// How many of the consoles served are logged in (a port left logged in is what the next
+    /// person at the cable finds).
+    logged_in: Arc<AtomicUsize>,
 }
 
 impl SharedNet {
@@ -24,6 +28,7 @@ impl SharedNet {
         SharedNet {
             net: Arc::new(Mutex::new(Network::new(scenario))),
             start: Instant::now(),
+            logged_in: Arc::new(AtomicUsize::new(0)),
         }
     }
 
@@ -34,12 +39,48 @@ impl SharedNet {
     pub fn now(&self) -> Duration {
         self.start.elapsed()
     }
+
+    /// How many served consoles are logged in (not at their login prompt) right now, or were
+    /// when their link ended.
+    pub fn consoles_logged_in(&self) -> usize {
+        self.logged_in.load(Ordering::SeqCst)
+    }
+}
+
+/// Keeps `SharedNet::consoles_logged_in` true to `console` while it is served; a console
+/// logged in when its link ended stays counted (it was left logged in).
+fn publish_login(console: &mut Console, count: &AtomicUsize) {
+    let now = console.logged_in();
+    if now != console.counted_logged_in {
+        if now {
+            count.fetch_add(1, Ordering::SeqCst);
+        } else {
+            count.fetch_sub(1, Ordering::SeqCst);
+        }
+        console.counted_logged_in = now;
+    }
 }
 
 /// Serve one console until the other end closes (or the console is logged off for good).
 /// `bytes_per_sec` paces output (serial); `None` sends as fast as the stream takes it.
 pub async fn serve<R, W>(
     mut console: Console,
+    net: &SharedNet,
+    reader: R,
+    writer: W,
+    bytes_per_sec: Option<u32>,
+) -> std::io::Result<()>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    serve_mut(&mut console, net, reader, writer, bytes_per_sec).await
+}
+
+/// `serve` for a console that outlives the link: a console port whose cable is pulled and
+/// plugged in again is still where it was (logged in, or at its login prompt).
+pub async fn serve_mut<R, W>(
+    console: &mut Console,
     net: &SharedNet,
     mut reader: R,
     mut writer: W,
@@ -55,6 +96,7 @@ where
     let mut budget: f64 = 0.0;
     let mut last = Instant::now();
     loop {
+        publish_login(console, &net.logged_in);
         // Send what the line allows now.
         let max = match bytes_per_sec {
             Some(rate) => {

@@ -48,10 +48,15 @@ impl Pane {
     }
 }
 
+/// A dialog or overlay. Each one that scrolls carries its own scroll, so one scrolled
+/// before never shifts the next (the scenario picker once opened scrolled by the help's).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Overlay {
     None,
-    Help,
+    /// The keys of the screen; `scroll` lines scrolled (small screens).
+    Help {
+        scroll: u16,
+    },
     /// The How To Note's reset, listed before it is sent.
     ConfirmReset,
     /// Quit while debug is on.
@@ -59,6 +64,7 @@ pub enum Overlay {
     Detail {
         title: String,
         lines: Vec<String>,
+        scroll: u16,
     },
     Scenarios {
         selected: usize,
@@ -147,6 +153,9 @@ pub struct DebugView {
     pub selected: Option<usize>,
     pub search: String,
     pub filter: Option<Phase>,
+    /// Long lines wrap (the default), or take one line each, scrolled by `hscroll` columns.
+    pub wrap: bool,
+    pub hscroll: usize,
 }
 
 pub struct App {
@@ -194,8 +203,9 @@ pub struct App {
     pub replay_commands: Vec<Command>,
     /// Shown in the status bar during a replay: speed, paused, position.
     pub replay_status: Option<String>,
-    /// How far the help or a detail is scrolled (small screens).
-    pub overlay_scroll: u16,
+    /// How far the open help or detail can scroll at the last frame's size (the drawing
+    /// sets it), so that Up after scrolling past the end moves at once.
+    pub overlay_max_scroll: std::cell::Cell<u16>,
 }
 
 impl App {
@@ -213,6 +223,8 @@ impl App {
                 selected: None,
                 search: String::new(),
                 filter: None,
+                wrap: true,
+                hscroll: 0,
             },
             table: 0,
             table_row: 0,
@@ -242,7 +254,7 @@ impl App {
             replaying: false,
             replay_commands: Vec::new(),
             replay_status: None,
-            overlay_scroll: 0,
+            overlay_max_scroll: std::cell::Cell::new(u16::MAX),
         }
     }
 
@@ -330,8 +342,14 @@ impl App {
             return self.overlay_key(key);
         }
         let keymap = self.keymap.clone();
-        if let Step::Run(cmd) = self.sequencer.feed(&keymap, self.key_context(), key) {
-            self.on_command(cmd);
+        match self.sequencer.feed(&keymap, self.key_context(), key) {
+            Step::Run(cmd) => self.on_command(cmd),
+            Step::Pending => {}
+            // Never silent: a key that means nothing here says so, and where to look.
+            Step::Unbound => self.say(format!(
+                "{key} does nothing in the {} pane (? lists the keys)",
+                self.focus.title()
+            )),
         }
     }
 
@@ -440,8 +458,11 @@ impl App {
         self.history_pos = None;
         let cur = self.current;
         self.routers[cur].user_command(&t);
+        // The focus stays where it was: the answer goes to the console pane.
+        if self.focus != Pane::Console {
+            self.say(format!("sent: {t} (the answer is in the console pane)"));
+        }
         self.send(Request::Command(t));
-        self.focus = Pane::Console;
     }
 
     fn overlay_key(&mut self, key: Key) {
@@ -449,22 +470,23 @@ impl App {
         let yes = input::typed_char(key).is_some_and(|c| c == 'y' || c == 'Y');
         let no = input::typed_char(key).is_some_and(|c| c == 'n' || c == 'N');
         match self.overlay.clone() {
-            Overlay::Help | Overlay::Detail { .. } => {
-                match cmd {
-                    Some(Command::MoveDown) => {
-                        self.overlay_scroll = self.overlay_scroll.saturating_add(1)
+            Overlay::Help { .. } | Overlay::Detail { .. } => {
+                if let Overlay::Help { scroll } | Overlay::Detail { scroll, .. } = &mut self.overlay
+                {
+                    // No further than the last frame could show: past the end, Up would
+                    // seem to do nothing.
+                    let max = self.overlay_max_scroll.get();
+                    let cur = (*scroll).min(max);
+                    *scroll = match cmd {
+                        Some(Command::MoveDown) => cur.saturating_add(1),
+                        Some(Command::MoveUp) => cur.saturating_sub(1),
+                        Some(Command::PageDown) => cur.saturating_add(10),
+                        Some(Command::PageUp) => cur.saturating_sub(10),
+                        Some(Command::GoTop) => 0,
+                        Some(Command::GoBottom) => u16::MAX,
+                        _ => cur,
                     }
-                    Some(Command::MoveUp) => {
-                        self.overlay_scroll = self.overlay_scroll.saturating_sub(1)
-                    }
-                    Some(Command::PageDown) => {
-                        self.overlay_scroll = self.overlay_scroll.saturating_add(10)
-                    }
-                    Some(Command::PageUp) => {
-                        self.overlay_scroll = self.overlay_scroll.saturating_sub(10)
-                    }
-                    Some(Command::GoTop) => self.overlay_scroll = 0,
-                    _ => {}
+                    .min(max);
                 }
                 if matches!(
                     cmd,
@@ -507,6 +529,12 @@ impl App {
                         self.overlay = Overlay::Scenarios {
                             selected: (selected + n - 1) % n,
                         }
+                    }
+                    Some(Command::GoTop | Command::PageUp) => {
+                        self.overlay = Overlay::Scenarios { selected: 0 }
+                    }
+                    Some(Command::GoBottom | Command::PageDown) => {
+                        self.overlay = Overlay::Scenarios { selected: n - 1 }
                     }
                     Some(Command::Confirm) => {
                         self.switch_to = self.scenarios.get(selected).map(|s| s.0.clone());
@@ -551,8 +579,8 @@ impl App {
                 }
             }
             Command::Help => {
-                self.overlay = Overlay::Help;
-                self.overlay_scroll = 0;
+                self.overlay = Overlay::Help { scroll: 0 };
+                self.overlay_max_scroll.set(u16::MAX);
             }
             Command::FocusNext | Command::FocusPrev => {
                 let i = Pane::ORDER
@@ -614,10 +642,8 @@ impl App {
                     "passthrough: keys go to the router; press the passthrough key again to leave",
                 );
             }
-            Command::Search => {
-                self.input = Input::Search(String::new());
-                self.focus = Pane::Debug;
-            }
+            // The debug stream's commands work from any pane; a match takes the focus to it.
+            Command::Search => self.input = Input::Search(String::new()),
             Command::SearchNext => self.search(true),
             Command::SearchPrev => self.search(false),
             Command::FollowToggle => {
@@ -627,10 +653,28 @@ impl App {
                     self.debug.selected = vis.last().copied();
                 }
                 self.say(if self.debug.follow {
-                    "following new lines"
+                    "debug stream: following new lines"
                 } else {
-                    "frozen: lines keep arriving below"
+                    "debug stream frozen: lines keep arriving below"
                 });
+            }
+            Command::WrapToggle => {
+                self.debug.wrap = !self.debug.wrap;
+                self.debug.hscroll = 0;
+                self.say(if self.debug.wrap {
+                    "debug stream: long lines wrap"
+                } else {
+                    "debug stream: one line each (left/right scroll)"
+                });
+            }
+            Command::ScrollLeft | Command::ScrollRight => {
+                if self.debug.wrap {
+                    self.say("debug lines wrap: nothing to scroll (w: one line each)");
+                } else if cmd == Command::ScrollRight {
+                    self.debug.hscroll = (self.debug.hscroll + 20).min(8192);
+                } else {
+                    self.debug.hscroll = self.debug.hscroll.saturating_sub(20);
+                }
             }
             Command::FilterPhase => {
                 self.debug.filter = match self.debug.filter {
@@ -640,6 +684,10 @@ impl App {
                     Some(Phase::Two) => Some(Phase::Info),
                     _ => None,
                 };
+                self.say(match self.debug.filter {
+                    Some(p) => format!("debug stream: phase {p} only"),
+                    None => "debug stream: every phase".into(),
+                });
             }
             Command::TableNext => {
                 self.table = (self.table + 1) % 3;
@@ -690,7 +738,12 @@ impl App {
                     self.say("that key is for replays (tunnelscope replay FILE)");
                 }
             }
-            Command::Confirm | Command::HistoryPrev | Command::HistoryNext | Command::Complete => {}
+            Command::Confirm | Command::HistoryPrev | Command::HistoryNext | Command::Complete => {
+                self.say(format!(
+                    "{cmd} does nothing in the {} pane (? lists the keys)",
+                    self.focus.title()
+                ))
+            }
         }
     }
 
@@ -722,6 +775,10 @@ impl App {
     }
 
     fn search(&mut self, forward: bool) {
+        if self.debug.search.is_empty() {
+            self.say("no search yet: / searches the debug stream");
+            return;
+        }
         let r = &self.routers[self.current];
         let vis = r.debug.visible(self.debug.filter);
         let from = self
@@ -732,6 +789,7 @@ impl App {
             Some(i) => {
                 self.debug.selected = Some(i);
                 self.debug.follow = false;
+                self.focus = Pane::Debug;
             }
             None => {
                 let s = self.debug.search.clone();
@@ -779,7 +837,7 @@ impl App {
                 let n = self.router().console.len();
                 self.console_scroll = step(n, self.console_scroll, cmd, 10);
             }
-            Pane::Counters => {}
+            Pane::Counters => self.say("the counters pane does not scroll (Tab moves the focus)"),
         }
     }
 
@@ -827,6 +885,7 @@ impl App {
                     self.overlay = Overlay::Detail {
                         title: format!("{} ({})", f.code, f.severity),
                         lines,
+                        scroll: 0,
                     };
                 }
             }
@@ -845,6 +904,7 @@ impl App {
                     self.overlay = Overlay::Detail {
                         title: "Debug line".into(),
                         lines,
+                        scroll: 0,
                     };
                 }
             }

@@ -1,12 +1,21 @@
 //! The debug stream as the screen keeps it: a bounded scrollback of unsolicited lines with
 //! their arrival time and classification, plus marks (drops, returns), with search and a
-//! phase filter.
+//! phase filter. Bounded twice: in lines, and in bytes (a flood of long lines must not grow
+//! memory without limit); a line longer than [`MAX_LINE_BYTES`] is cut, keeping a marker with
+//! its full length.
 
 use crate::model::{DebugEvent, ExchangeRef, Phase};
 use std::collections::VecDeque;
 
 /// Default scrollback, in lines.
 pub const DEFAULT_SCROLLBACK: usize = 100_000;
+
+/// Default scrollback, in bytes (text plus each entry's own size, see [`DebugLog::bytes`]).
+/// 100 000 ordinary lines (about 250 bytes each) take about 25 MB, well under it.
+pub const DEFAULT_SCROLLBACK_BYTES: usize = 64 << 20;
+
+/// A line longer than this (bytes of text) is cut; the marker says how long it was.
+pub const MAX_LINE_BYTES: usize = 4096;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Entry {
@@ -61,10 +70,48 @@ pub fn now_stamp() -> String {
     )
 }
 
+/// Cut `text` to at most [`MAX_LINE_BYTES`] (on a character boundary) plus a marker naming
+/// its length; the cut string gives its spare capacity back.
+pub fn cut_long(text: &mut String) {
+    if text.len() <= MAX_LINE_BYTES {
+        return;
+    }
+    let full = text.len();
+    let mut end = MAX_LINE_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    text.push_str(&format!(" …[line cut: {full} bytes in all]"));
+    text.shrink_to_fit();
+}
+
+/// Whether a line passes the phase filter (marks always do).
+fn shows(s: &Stamped, phase: Option<Phase>) -> bool {
+    phase.is_none_or(|p| s.phase() == p || matches!(s.entry, Entry::Mark(_)))
+}
+
+/// What one entry costs, as counted against the byte cap.
+fn cost(s: &Stamped) -> usize {
+    let strings = match &s.entry {
+        Entry::Line(e) => {
+            e.text.capacity()
+                + e.file.as_ref().map_or(0, String::capacity)
+                + e.exchange.peer.as_ref().map_or(0, String::capacity)
+                + e.exchange.cookie.as_ref().map_or(0, String::capacity)
+        }
+        Entry::Mark(m) => m.capacity(),
+    };
+    std::mem::size_of::<Stamped>() + s.at.capacity() + strings
+}
+
 #[derive(Debug, Clone)]
 pub struct DebugLog {
     lines: VecDeque<Stamped>,
     cap: usize,
+    byte_cap: usize,
+    /// What the kept entries cost (see [`cost`]).
+    bytes: usize,
     /// Lines dropped off the front, so indexes stay meaningful to the viewer.
     dropped: usize,
 }
@@ -77,19 +124,42 @@ impl Default for DebugLog {
 
 impl DebugLog {
     pub fn new(cap: usize) -> Self {
+        DebugLog::with_byte_cap(cap, DEFAULT_SCROLLBACK_BYTES)
+    }
+
+    /// At most `cap` lines and `byte_cap` bytes (the newest line is always kept).
+    pub fn with_byte_cap(cap: usize, byte_cap: usize) -> Self {
         DebugLog {
             lines: VecDeque::new(),
             cap: cap.max(10),
+            byte_cap: byte_cap.max(MAX_LINE_BYTES * 4),
+            bytes: 0,
             dropped: 0,
         }
     }
 
-    pub fn push(&mut self, s: Stamped) {
-        if self.lines.len() >= self.cap {
-            self.lines.pop_front();
-            self.dropped += 1;
+    pub fn push(&mut self, mut s: Stamped) {
+        match &mut s.entry {
+            Entry::Line(e) => cut_long(&mut e.text),
+            Entry::Mark(m) => cut_long(m),
         }
+        let c = cost(&s);
+        while !self.lines.is_empty()
+            && (self.lines.len() >= self.cap || self.bytes + c > self.byte_cap)
+        {
+            if let Some(old) = self.lines.pop_front() {
+                self.bytes -= cost(&old);
+                self.dropped += 1;
+            }
+        }
+        self.bytes += c;
         self.lines.push_back(s);
+    }
+
+    /// What the kept lines cost: their text and each entry's own size. At most the byte cap
+    /// given at creation (plus one line, the newest, when it alone is larger).
+    pub fn bytes(&self) -> usize {
+        self.bytes
     }
 
     pub fn len(&self) -> usize {
@@ -117,14 +187,41 @@ impl DebugLog {
         self.lines.iter()
     }
 
+    /// Visible indexes (see [`DebugLog::visible`]) before `end`, newest first. Lazy: it costs
+    /// the lines taken, not the whole scrollback (a frame draws a screenful).
+    pub fn visible_rev(
+        &self,
+        end: usize,
+        phase: Option<Phase>,
+    ) -> impl Iterator<Item = usize> + '_ {
+        self.lines
+            .range(..end.min(self.lines.len()))
+            .enumerate()
+            .rev()
+            .filter(move |(_, s)| shows(s, phase))
+            .map(|(i, _)| i)
+    }
+
+    /// Visible indexes from `start` on, oldest first; lazy like [`DebugLog::visible_rev`].
+    pub fn visible_from(
+        &self,
+        start: usize,
+        phase: Option<Phase>,
+    ) -> impl Iterator<Item = usize> + '_ {
+        let start = start.min(self.lines.len());
+        self.lines
+            .range(start..)
+            .enumerate()
+            .filter(move |(_, s)| shows(s, phase))
+            .map(move |(k, _)| start + k)
+    }
+
     /// Indexes of lines that pass the phase filter (all when `None`).
     pub fn visible(&self, phase: Option<Phase>) -> Vec<usize> {
         self.lines
             .iter()
             .enumerate()
-            .filter(|(_, s)| {
-                phase.is_none_or(|p| s.phase() == p || matches!(s.entry, Entry::Mark(_)))
-            })
+            .filter(|(_, s)| shows(s, phase))
             .map(|(i, _)| i)
             .collect()
     }

@@ -13,8 +13,8 @@ pub fn entries(app: &App, i: usize) -> Vec<Entry> {
         state: r.state.clone(),
         findings: r.findings.clone(),
         files: vec![r.label.clone()],
-        bytes: 0,
-        lines: 0,
+        bytes: r.bytes_in,
+        lines: usize::try_from(r.lines_in).unwrap_or(usize::MAX),
     };
     let snapshot = serde_json::to_vec_pretty(&json::to_value(&analysis)).unwrap_or_default();
     let findings = serde_json::to_vec_pretty(&r.findings).unwrap_or_default();
@@ -30,7 +30,7 @@ pub fn entries(app: &App, i: usize) -> Vec<Entry> {
             "error_counter": c.is_error,
         })).collect::<Vec<_>>(),
         "verdict": verdict.lines.iter().map(|l| serde_json::json!({
-            "severity": format!("{:?}", l.severity).to_lowercase(), "text": l.text,
+            "severity": format!("{:?}", l.severity).to_lowercase(), "text": without_key_hints(&l.text),
         })).collect::<Vec<_>>(),
     });
     let pings = serde_json::json!({
@@ -51,10 +51,10 @@ pub fn entries(app: &App, i: usize) -> Vec<Entry> {
         summary.push_str(&format!("link: {}\n", s.link));
     }
     summary.push_str(&format!(
-        "debug lines: {} ({} failures)\ncounters: {}\n\n",
+        "debug lines: {} ({})\ncounters: {}\n\n",
         r.debug.total(),
-        r.state.debug.failures,
-        verdict.headline()
+        plural(r.state.debug.failures as u64, "failure", "failures"),
+        without_key_hints(verdict.headline())
     ));
     summary.push_str(&report::render(&analysis));
     let mut v = vec![
@@ -91,6 +91,33 @@ pub fn entries(app: &App, i: usize) -> Vec<Entry> {
     v
 }
 
+/// `1 line`, `2 lines`.
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// A verdict written for the screen, without its key hints (`start a ping (p)`, `(b sets
+/// it)`): a file read away from the screen has no keys.
+fn without_key_hints(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(" (") {
+        let after = &rest[i + 2..];
+        let Some(j) = after.find(')') else { break };
+        let inside = &after[..j];
+        let key = inside.split_whitespace().next().unwrap_or("");
+        let is_hint =
+            key.chars().count() == 1 && (inside.len() == key.len() || inside.ends_with("sets it"));
+        out.push_str(&rest[..i]);
+        if !is_hint {
+            out.push_str(&rest[i..i + 2 + j + 1]);
+        }
+        rest = &after[j + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Write the bundle beside the capture (or in the data directory without one).
 pub fn bundle(app: &App, i: usize, capture: Option<&Path>) -> std::io::Result<PathBuf> {
     let out = match capture {
@@ -98,7 +125,7 @@ pub fn bundle(app: &App, i: usize, capture: Option<&Path>) -> std::io::Result<Pa
         None => bundle::path_for(&crate::capture::default_path(&app.routers[i].label)),
     };
     if let Some(d) = out.parent() {
-        std::fs::create_dir_all(d)?;
+        crate::fsutil::create_dir_private(d)?;
     }
     bundle::write(&out, capture, &entries(app, i))
 }
@@ -149,4 +176,50 @@ pub async fn bundle_from_capture(capture: &Path, out: Option<&Path>) -> std::io:
         .map(Path::to_path_buf)
         .unwrap_or_else(|| bundle::path_for(capture));
     bundle::write(&out, Some(capture), &entries(&app, 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_hints_are_left_out_of_files() {
+        assert_eq!(
+            without_key_hints("no traffic since the baseline; start a ping (p)"),
+            "no traffic since the baseline; start a ping"
+        );
+        assert_eq!(
+            without_key_hints("baseline 0s ago (b sets it)"),
+            "baseline 0s ago"
+        );
+        // Other brackets stay.
+        assert_eq!(
+            without_key_hints("10 sent (from the router) (x"),
+            "10 sent (from the router) (x"
+        );
+        assert_eq!(plural(1, "failure", "failures"), "1 failure");
+    }
+
+    /// The bundle's summary once said "(0 bytes, 0 lines)" whatever the router had sent, and
+    /// quoted the screen's key hint "start a ping (p)".
+    #[test]
+    fn the_summary_counts_what_the_router_sent_and_has_no_key_hints() {
+        use crate::console::session::Event;
+        let mut view = super::super::router::RouterView::new("Peer1", 1000);
+        view.on_event(Event::Bytes(b"SecOff Peer1> show system\r\n".to_vec()));
+        view.on_event(Event::Bytes(
+            b"line two\r\nline three\r\nSecOff Peer1> ".to_vec(),
+        ));
+        let app = App::new(vec![view], super::super::keymap::Keymap::builtin());
+        let e = entries(&app, 0);
+        let summary = e
+            .iter()
+            .find(|x| x.name == "summary.txt")
+            .map(|x| String::from_utf8_lossy(&x.data).into_owned())
+            .unwrap_or_default();
+        assert!(summary.contains("(63 bytes, 3 lines)"), "{summary}");
+        assert!(!summary.contains("(p)"), "{summary}");
+        assert!(!summary.contains("(0 bytes"), "{summary}");
+        assert_eq!(plural(0, "failure", "failures"), "0 failures");
+    }
 }

@@ -62,7 +62,10 @@ pub async fn run(
     let mut ev = Vec::new();
     let mut items = Vec::new();
     let (mut speed, instant) = match pace {
-        Pace::Speed(s) => (s.clamp(0.01, 1000.0), false),
+        // The command line refuses bad speeds; a caller that did not check must not make a
+        // wait of NaN or infinite length (a panic in the task left the terminal raw).
+        Pace::Speed(s) if s.is_finite() && s > 0.0 => (s.clamp(0.01, 1000.0), false),
+        Pace::Speed(_) => (1.0, false),
         Pace::Instant => (1.0, true),
     };
     let mut paused = false;

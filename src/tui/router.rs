@@ -76,6 +76,9 @@ pub struct RouterView {
     /// A replay's clock: the first recorded time seen and when it was seen, so that time
     /// runs as recorded however fast the replay goes.
     virtual_clock: Option<(u64, Instant, u64)>,
+    /// What the router sent: bytes, and lines (newlines), for reports and the bundle.
+    pub bytes_in: u64,
+    pub lines_in: u64,
 }
 
 fn ike_key(s: &IkeSa) -> String {
@@ -116,6 +119,8 @@ impl RouterView {
             saved: Vec::new(),
             counters_reads: 0,
             virtual_clock: None,
+            bytes_in: 0,
+            lines_in: 0,
         }
     }
 
@@ -167,6 +172,8 @@ impl RouterView {
     }
 
     fn on_bytes(&mut self, b: &[u8]) {
+        self.bytes_in += b.len() as u64;
+        self.lines_in += b.iter().filter(|&&c| c == b'\n').count() as u64;
         let mut ev = Vec::new();
         self.raw_cleaner.feed(b, &mut ev);
         for e in ev {

@@ -19,6 +19,9 @@ use tokio::sync::mpsc;
 
 type Term = ratatui::Terminal<ratatui::backend::CrosstermBackend<Stdout>>;
 
+const SIGHUP: i32 = 1;
+const SIGTERM: i32 = 15;
+
 /// What the screen is opened on.
 pub enum Source {
     /// A live router.
@@ -307,12 +310,42 @@ impl Pinger {
     }
 }
 
-/// Run the screen until the user quits.
-pub async fn run(source: Source, opts: Options) -> anyhow::Result<()> {
+/// How the screen ended: the exit status follows it (128 + the signal's number, as a shell
+/// reports a process ended by that signal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// The user quit.
+    Quit,
+    /// SIGTERM or SIGHUP (the terminal closed): the number of the signal.
+    Signal(i32),
+}
+
+impl Ending {
+    /// The process exit status: 0 after a quit, 143 after SIGTERM, 129 after SIGHUP.
+    pub fn exit_status(self) -> u8 {
+        match self {
+            Ending::Quit => 0,
+            Ending::Signal(n) => u8::try_from(128 + n).unwrap_or(255),
+        }
+    }
+}
+
+/// Run the screen until the user quits or a signal ends it.
+pub async fn run(source: Source, opts: Options) -> anyhow::Result<Ending> {
     let mut term = setup()?;
     let result = event_loop(&mut term, source, opts).await;
     restore();
-    result
+    match result {
+        Ok((ending, terminal_gone)) => {
+            if terminal_gone {
+                // Dropping the terminal would print "Failed to show the cursor" to a closed
+                // terminal, and printing there panics: there is nothing left to restore.
+                std::mem::forget(term);
+            }
+            Ok(ending)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Apply a ping event to the app.
@@ -338,7 +371,12 @@ fn on_ping(app: &mut App, idx: usize, ev: PingEvent) {
     }
 }
 
-async fn event_loop(term: &mut Term, source: Source, opts: Options) -> anyhow::Result<()> {
+/// The loop; it ends with how it ended, and whether the terminal is gone.
+async fn event_loop(
+    term: &mut Term,
+    source: Source,
+    opts: Options,
+) -> anyhow::Result<(Ending, bool)> {
     let (key_tx, mut keys) = mpsc::channel(64);
     key_reader(key_tx);
     let (ev_tx, mut events) = mpsc::channel::<(usize, Event)>(4096);
@@ -422,9 +460,16 @@ async fn event_loop(term: &mut Term, source: Source, opts: Options) -> anyhow::R
     let mut dirty = true;
     let mut term_sig = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut hup_sig = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    let mut signal: Option<i32> = None;
+    let mut terminal_gone = false;
     loop {
-        if dirty && last_draw.elapsed() >= Duration::from_millis(33) {
-            term.draw(|f| ui::draw(f, &app))?;
+        if dirty && !terminal_gone && last_draw.elapsed() >= Duration::from_millis(33) {
+            // A terminal gone (closed window, SIGHUP on its way) is no reason to leave
+            // without turning off the debug: quit as after `q`, drawing no more.
+            if term.draw(|f| ui::draw(f, &app)).is_err() {
+                terminal_gone = true;
+                app.quit = true;
+            }
             last_draw = Instant::now();
             dirty = false;
         }
@@ -437,7 +482,11 @@ async fn event_loop(term: &mut Term, source: Source, opts: Options) -> anyhow::R
                         }
                     }
                     Some(None) => { let _ = term.autoresize(); }
-                    None => app.quit = true,
+                    // The key reader ended: the terminal is gone.
+                    None => {
+                        terminal_gone = true;
+                        app.quit = true;
+                    }
                 }
                 dirty = true;
             }
@@ -540,7 +589,7 @@ async fn event_loop(term: &mut Term, source: Source, opts: Options) -> anyhow::R
                             let out = base.with_file_name(format!("{stem}-show-debug-ipsec.txt"));
                             let mut text = lines.join("\n");
                             text.push('\n');
-                            let msg = match std::fs::write(&out, text) {
+                            let msg = match crate::fsutil::write_replace(&out, text.as_bytes()) {
                                 Ok(()) => format!("show debug ipsec saved to {}", out.display()),
                                 Err(e) => format!("cannot save show debug ipsec: {e}"),
                             };
@@ -562,8 +611,14 @@ async fn event_loop(term: &mut Term, source: Source, opts: Options) -> anyhow::R
                 // The clocks on screen move once a second.
                 if last_draw.elapsed() >= Duration::from_secs(1) { dirty = true; }
             }
-            _ = term_sig.recv() => app.quit = true,
-            _ = hup_sig.recv() => app.quit = true,
+            _ = term_sig.recv() => {
+                signal.get_or_insert(SIGTERM);
+                app.quit = true;
+            }
+            _ = hup_sig.recv() => {
+                signal.get_or_insert(SIGHUP);
+                app.quit = true;
+            }
         }
         for (i, r) in app.outbox.drain(..) {
             if let Some(tx) = routers.requests.get(i) {
@@ -709,7 +764,8 @@ async fn event_loop(term: &mut Term, source: Source, opts: Options) -> anyhow::R
                 let _ = tx.send(Request::Quit).await;
             }
             let deadline = Instant::now() + Duration::from_secs(5);
-            let mut ended = vec![false; routers.requests.len()];
+            // A replay has no session to wait for: it quits at once.
+            let mut ended = vec![app.replaying; routers.requests.len()];
             while ended.iter().any(|e| !e) && Instant::now() < deadline {
                 match tokio::time::timeout(Duration::from_millis(200), events.recv()).await {
                     Ok(Some((i, Event::Ended))) => {
@@ -717,12 +773,46 @@ async fn event_loop(term: &mut Term, source: Source, opts: Options) -> anyhow::R
                             *e = true;
                         }
                     }
-                    Ok(Some(_)) => {}
+                    // What goes over the line on the way out (debug off, logoff) is captured
+                    // as everything before it was.
+                    Ok(Some((i, e))) => {
+                        if let Some(Some(w)) = writers.get_mut(i) {
+                            match &e {
+                                Event::Bytes(b) => w.received(b),
+                                Event::Sent { bytes, secret } => w.sent(bytes, *secret),
+                                Event::Mark(m) => w.mark(m),
+                                _ => {}
+                            }
+                        }
+                    }
                     Ok(None) => break,
                     Err(_) => {}
                 }
             }
-            return Ok(());
+            // A closed terminal comes with a SIGHUP that may land just after the key reader
+            // saw the end: give it a moment, so the exit status tells what happened.
+            let grace = if terminal_gone {
+                Duration::from_millis(200)
+            } else {
+                Duration::ZERO
+            };
+            if signal.is_none() {
+                tokio::select! {
+                    biased;
+                    _ = term_sig.recv() => signal = Some(SIGTERM),
+                    _ = hup_sig.recv() => signal = Some(SIGHUP),
+                    _ = tokio::time::sleep(grace) => {}
+                }
+            }
+            // A terminal that went away without a signal was hung up all the same (a window
+            // closed where the shell got the SIGHUP): say so by the status, as no message
+            // can be shown.
+            let ending = match (signal, terminal_gone) {
+                (Some(n), _) => Ending::Signal(n),
+                (None, true) => Ending::Signal(SIGHUP),
+                (None, false) => Ending::Quit,
+            };
+            return Ok((ending, terminal_gone));
         }
     }
 }

@@ -9,7 +9,7 @@ use crate::model::{Phase, Severity};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
 pub fn phase_style(p: Phase) -> Style {
@@ -22,17 +22,28 @@ pub fn phase_style(p: Phase) -> Style {
     }
 }
 
+/// A pane's frame. The focused one is obvious without colour too: a thick border and a
+/// marker before its title.
 fn pane_block(app: &App, pane: Pane, title: String) -> Block<'static> {
     let focused = app.focus == pane;
-    let style = if focused {
-        Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)
+    let (style, border, title) = if focused {
+        (
+            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+            BorderType::Thick,
+            format!(" ▶ {title} "),
+        )
     } else {
-        Style::new().fg(Color::DarkGray)
+        (
+            Style::new().fg(Color::DarkGray),
+            BorderType::Plain,
+            format!(" {title} "),
+        )
     };
     Block::new()
         .borders(Borders::ALL)
+        .border_type(border)
         .border_style(style)
-        .title(Span::styled(format!(" {title} "), style))
+        .title(Span::styled(title, style))
 }
 
 /// Draw everything.
@@ -45,8 +56,12 @@ pub fn draw(f: &mut Frame, app: &App) {
         let [left, right] =
             Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)])
                 .areas(main);
+        // The tables as tall as their rows (up to 40%): the debug stream takes the rest.
+        let tables_h = (super::panes::tables::needs(app).2 + 2)
+            .max(5)
+            .min(main.height * 2 / 5);
         let [tables, debug] =
-            Layout::vertical([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(left);
+            Layout::vertical([Constraint::Length(tables_h), Constraint::Min(0)]).areas(left);
         let [counters, doctor, console] = Layout::vertical([
             Constraint::Percentage(45),
             Constraint::Percentage(30),
@@ -59,31 +74,111 @@ pub fn draw(f: &mut Frame, app: &App) {
         draw_pane(f, app, Pane::Doctor, doctor);
         draw_pane(f, app, Pane::Console, console);
     } else {
-        let bottom_h = if main.height >= 20 { 8 } else { 6 };
-        let [tables, debug, bottom] = Layout::vertical([
-            Constraint::Length(main.height.saturating_sub(bottom_h).clamp(5, 11) * 2 / 3),
-            Constraint::Min(3),
-            Constraint::Length(bottom_h),
-        ])
-        .areas(main);
-        let [counters, doctor] =
-            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
-                .areas(bottom);
-        draw_pane(f, app, Pane::Tables, tables);
-        // The console shares the debug area when it has the focus (narrow screens).
-        if app.focus == Pane::Console {
-            draw_pane(f, app, Pane::Console, debug);
-        } else {
-            draw_pane(f, app, Pane::Debug, debug);
-        }
-        draw_pane(f, app, Pane::Counters, counters);
-        draw_pane(f, app, Pane::Doctor, doctor);
+        draw_stacked(f, app, main);
     }
     draw_status(f, app, status);
     draw_overlay(f, app, area);
 }
 
+/// What the stacked layout weighs: rows each pane's text wants (see [`share`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wants {
+    /// Tables: every title and every exchange; a first row of each SA table; everything.
+    pub tables: (u16, u16, u16),
+    /// Counters: the verdict's headline and moved error counters; the whole verdict;
+    /// everything.
+    pub counters: (u16, u16, u16),
+    /// Doctor: the top finding; every finding.
+    pub doctor: (u16, u16),
+    /// The middle pane (debug stream, or the console) has lines to show.
+    pub middle_has_lines: bool,
+}
+
+/// Rows of text for the stacked panes (tables, middle, counters, doctor) out of `avail`.
+/// First what must be seen without a key (the exchanges, the verdict's headline, every moved
+/// error counter, the top finding, a few debug lines), then what explains it, then the rest
+/// to the debug stream when it has lines, or to the panes that have more to show.
+pub fn share(avail: u16, w: Wants) -> [u16; 4] {
+    let mut h = [0u16; 4];
+    let mut left = avail;
+    let mut give = |h: &mut [u16; 4], i: usize, upto: u16| {
+        let more = upto.saturating_sub(h[i]).min(left);
+        h[i] += more;
+        left -= more;
+    };
+    let middle_min = if w.middle_has_lines { 3 } else { 1 };
+    give(&mut h, 2, w.counters.0);
+    give(&mut h, 3, w.doctor.0);
+    give(&mut h, 0, w.tables.0);
+    give(&mut h, 1, middle_min);
+    give(&mut h, 0, w.tables.1);
+    give(&mut h, 2, w.counters.1);
+    if w.middle_has_lines {
+        give(&mut h, 1, avail / 4);
+    }
+    give(&mut h, 0, w.tables.2.min(w.tables.1.max(avail * 2 / 5)));
+    give(&mut h, 3, w.doctor.1.min(w.doctor.0.max(avail / 4)));
+    give(&mut h, 2, w.counters.2.min(w.counters.1 + avail / 6));
+    if !w.middle_has_lines {
+        give(&mut h, 2, w.counters.2);
+        give(&mut h, 3, w.doctor.1);
+        give(&mut h, 0, w.tables.2);
+    }
+    give(&mut h, 1, u16::MAX);
+    h
+}
+
+/// Narrow screens (80x24 and up to 110 columns): the panes stacked, full width, each as tall
+/// as its content deserves (see [`share`]). On short screens a pane's frame is its title line
+/// only, so the rows go to text.
+fn draw_stacked(f: &mut Frame, app: &App, main: Rect) {
+    use super::panes::{counters, doctor, tables};
+    let compact = main.height < 36;
+    let frame_rows: u16 = if compact { 1 } else { 2 };
+    let inner_w = if compact {
+        main.width
+    } else {
+        main.width.saturating_sub(2)
+    };
+    let r = app.router();
+    let middle = if app.focus == Pane::Console {
+        Pane::Console
+    } else {
+        Pane::Debug
+    };
+    let wants = Wants {
+        tables: tables::needs(app),
+        counters: counters::needs(app, inner_w),
+        doctor: doctor::needs(app, inner_w),
+        middle_has_lines: match middle {
+            Pane::Console => true,
+            _ => !r.debug.is_empty(),
+        },
+    };
+    let h = share(main.height.saturating_sub(4 * frame_rows), wants);
+    let areas: [Rect; 4] =
+        Layout::vertical(h.map(|x| Constraint::Length(x + frame_rows))).areas(main);
+    draw_pane_in(f, app, Pane::Tables, areas[0], compact);
+    // The console shares the debug stream's place when it has the focus.
+    draw_pane_in(f, app, middle, areas[1], compact);
+    draw_pane_in(f, app, Pane::Counters, areas[2], compact);
+    draw_pane_in(f, app, Pane::Doctor, areas[3], compact);
+}
+
 fn draw_pane(f: &mut Frame, app: &App, pane: Pane, area: Rect) {
+    draw_pane_in(f, app, pane, area, false)
+}
+
+/// A pane in its frame; `compact`: the frame is the title line only (short screens).
+fn draw_pane_in(f: &mut Frame, app: &App, pane: Pane, area: Rect, compact: bool) {
+    let pane_block = |app: &App, pane: Pane, title: String| {
+        let b = pane_block(app, pane, title);
+        if compact {
+            b.borders(Borders::TOP)
+        } else {
+            b
+        }
+    };
     match pane {
         Pane::Tables => {
             super::panes::tables::draw(f, app, area, pane_block(app, pane, tables_title(app)))
@@ -101,7 +196,12 @@ fn draw_pane(f: &mut Frame, app: &App, pane: Pane, area: Rect) {
                 ),
             ])
             .right_aligned();
-            let block = pane_block(app, pane, debug_title(app)).title_bottom(legend);
+            let block = pane_block(app, pane, debug_title(app));
+            let block = if compact {
+                block
+            } else {
+                block.title_bottom(legend)
+            };
             super::panes::debug::draw(f, app, area, block)
         }
         Pane::Counters => {
@@ -142,9 +242,14 @@ fn debug_title(app: &App) -> String {
     } else {
         format!(", search /{}", app.debug.search)
     };
+    let wrap = if app.debug.wrap {
+        String::new()
+    } else {
+        format!(", one line each from column {}", app.debug.hscroll + 1)
+    };
     format!(
-        "Debug stream: {} lines, {mode}{filter}{search}",
-        r.debug.total()
+        "Debug stream: {}, {mode}{filter}{search}{wrap}",
+        plural(r.debug.total(), "line", "lines")
     )
 }
 
@@ -165,7 +270,11 @@ fn doctor_title(app: &App) -> String {
         .iter()
         .filter(|x| x.severity == FindingSeverity::Warning)
         .count();
-    format!("Doctor: {e} errors, {w} warnings")
+    format!(
+        "Doctor: {}, {}",
+        plural(e, "error", "errors"),
+        plural(w, "warning", "warnings")
+    )
 }
 
 fn console_title(app: &App) -> String {
@@ -174,6 +283,11 @@ fn console_title(app: &App) -> String {
     } else {
         "Console".into()
     }
+}
+
+/// `1 error`, `2 errors`.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 pub fn verdict_style(s: Severity) -> Style {
@@ -284,13 +398,25 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
 }
 
 fn draw_overlay(f: &mut Frame, app: &App, area: Rect) {
-    let (title, lines): (String, Vec<Line>) = match &app.overlay {
+    // What is drawn, and how it scrolls: a scrolled text, or a list kept on its selection.
+    enum Scroll {
+        Text(u16),
+        Selected(usize),
+    }
+    let (title, lines, scroll): (String, Vec<Line>, Scroll) = match &app.overlay {
         Overlay::None => return,
-        Overlay::Help => {
+        Overlay::Help { scroll } => {
+            // Every key of the screen: the global ones, then the focused pane's own (the
+            // console's are those of the command line, as it takes no other keys).
             let mut lines = Vec::new();
-            for ctx in [Context::Global, app.key_context()] {
+            let own = match app.focus {
+                Pane::Console => Context::Console,
+                p => p.context(),
+            };
+            for ctx in [Context::Global, own] {
+                let heading = format!("{} keys: {}", ctx.name(), ctx.description());
                 lines.push(Line::from(Span::styled(
-                    format!("{} keys", ctx.name()),
+                    heading,
                     Style::new().add_modifier(Modifier::BOLD),
                 )));
                 for b in app.keymap.bindings(ctx) {
@@ -316,7 +442,11 @@ fn draw_overlay(f: &mut Frame, app: &App, area: Rect) {
                     Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
                 ),
             ]));
-            ("Help (Esc closes, arrows scroll)".into(), lines)
+            (
+                "Help (Esc closes, arrows scroll)".into(),
+                lines,
+                Scroll::Text(*scroll),
+            )
         }
         Overlay::ConfirmReset => {
             let mut lines = vec![
@@ -332,7 +462,7 @@ fn draw_overlay(f: &mut Frame, app: &App, area: Rect) {
             }));
             lines.push(Line::from(""));
             lines.push(Line::from("Enter or y: send them    Esc or n: cancel"));
-            ("Reset ISAKMP and IPsec".into(), lines)
+            ("Reset ISAKMP and IPsec".into(), lines, Scroll::Text(0))
         }
         Overlay::ConfirmQuit => (
             "Quit".into(),
@@ -343,10 +473,16 @@ fn draw_overlay(f: &mut Frame, app: &App, area: Rect) {
                 Line::from(""),
                 Line::from("Enter or y: quit    Esc or n: stay"),
             ],
+            Scroll::Text(0),
         ),
-        Overlay::Detail { title, lines } => (
+        Overlay::Detail {
+            title,
+            lines,
+            scroll,
+        } => (
             title.clone(),
             lines.iter().map(|l| Line::from(l.clone())).collect(),
+            Scroll::Text(*scroll),
         ),
         Overlay::Scenarios { selected } => {
             let lines = app
@@ -362,34 +498,88 @@ fn draw_overlay(f: &mut Frame, app: &App, area: Rect) {
                     Line::from(Span::styled(format!(" {name:<18} {desc} "), st))
                 })
                 .collect();
-            ("Scenario (Enter switches, Esc cancels)".into(), lines)
+            (
+                "Scenario (Enter switches, Esc cancels)".into(),
+                lines,
+                Scroll::Selected(*selected),
+            )
         }
     };
-    // As wide as the longest line needs (within the screen), as tall as the wrapped lines.
-    let longest = lines.iter().map(|l| l.width()).max().unwrap_or(20) as u16 + 4;
-    let w = longest.clamp(40.min(area.width), area.width.saturating_sub(4).max(20));
-    let inner_w = w.saturating_sub(2).max(1) as usize;
-    let wrapped: usize = lines
-        .iter()
-        .map(|l| l.width().div_ceil(inner_w).max(1))
-        .sum();
-    let h = (wrapped as u16 + 2).min(area.height);
+    // As wide as the longest line needs, at least 40 columns, with a margin of 2 columns
+    // each side when the screen has room for it; never wider than the screen.
+    let longest = lines.iter().map(|l| l.width()).max().unwrap_or(20);
+    let longest = u16::try_from(longest).unwrap_or(u16::MAX).saturating_add(4);
+    let room = if area.width > 24 {
+        area.width - 4
+    } else {
+        area.width
+    };
+    let w = longest.max(40).min(room);
+    let inner_w = usize::from(w.saturating_sub(2).max(1));
+    let (rows, wrap) = match scroll {
+        // A list is one row per item (cut at the edge) so its selection maps to a row.
+        Scroll::Selected(_) => (lines.len(), false),
+        Scroll::Text(_) => (wrapped_rows(&lines, inner_w), true),
+    };
+    let rows16 = u16::try_from(rows).unwrap_or(u16::MAX);
+    let h = rows16.saturating_add(2).min(area.height);
     let r = centered(area, w, h);
-    f.render_widget(Clear, r);
-    f.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((
-                app.overlay_scroll.min((wrapped as u16).saturating_sub(1)),
-                0,
-            ))
-            .block(
-                Block::bordered()
-                    .title(format!(" {title} "))
-                    .border_style(Style::new().fg(Color::Yellow)),
-            ),
-        r,
+    let inner_h = h.saturating_sub(2).max(1);
+    let offset = match scroll {
+        // Scrolled no further than to show the last row at the bottom.
+        Scroll::Text(s) => {
+            let max = rows16.saturating_sub(inner_h);
+            app.overlay_max_scroll.set(max);
+            s.min(max)
+        }
+        // The selected item always in view.
+        Scroll::Selected(sel) => {
+            let sel = u16::try_from(sel).unwrap_or(u16::MAX);
+            sel.saturating_add(1).saturating_sub(inner_h)
+        }
+    };
+    let mut para = Paragraph::new(lines).scroll((offset, 0)).block(
+        Block::bordered()
+            .title(format!(" {title} "))
+            .border_style(Style::new().fg(Color::Yellow)),
     );
+    if wrap {
+        para = para.wrap(Wrap { trim: false });
+    }
+    f.render_widget(Clear, r);
+    f.render_widget(para, r);
+}
+
+/// How many rows `lines` take word-wrapped at `width` columns, measured by wrapping them as
+/// the dialog will (an estimate from the widths cut a dialog's last line, its keys, off).
+fn wrapped_rows(lines: &[Line], width: usize) -> usize {
+    let width = width.max(1);
+    // Word wrapping takes at most two rows per `width` columns of a line, plus one.
+    let bound: usize = lines
+        .iter()
+        .map(|l| 2 * l.width().div_ceil(width) + 1)
+        .sum::<usize>()
+        .min(4000);
+    let (w, h) = (
+        u16::try_from(width).unwrap_or(u16::MAX),
+        u16::try_from(bound).unwrap_or(u16::MAX),
+    );
+    let area = Rect::new(0, 0, w, h);
+    let mut buf = ratatui::buffer::Buffer::empty(area);
+    // Each line drawn on a marked background, so a blank line counts as a row too.
+    let marked: Vec<Line> = lines
+        .iter()
+        .map(|l| l.clone().style(Style::new().bg(Color::Indexed(1))))
+        .collect();
+    ratatui::widgets::Widget::render(
+        Paragraph::new(marked).wrap(Wrap { trim: false }),
+        area,
+        &mut buf,
+    );
+    (0..h)
+        .rev()
+        .find(|&y| (0..w).any(|x| buf[(x, y)].bg == Color::Indexed(1)))
+        .map_or(lines.len().min(1), |y| usize::from(y) + 1)
 }
 
 /// A one-line sparkline from values (eight levels of block characters).

@@ -5,7 +5,8 @@
 //!
 //! What it needs, and does:
 //! - `/usr/sbin/sshd` and `ssh-keygen` (Debian: `apt-get install -y openssh-server`), and root,
-//!   since sshd must switch to the test account. Without them every test that starts a server
+//!   since sshd must switch to the test account: every test that starts a server is marked
+//!   `#[ignore = "needs root: ..."]`, and `tests/run.sh` runs them when it runs as root. Without them every test that starts a server
 //!   fails with a message saying what to install: never a silent skip.
 //! - A local account for password login: `tsuser` (`TEST_USER`), created with `useradd` when
 //!   absent and given the password `TEST_PASSWORD` with `chpasswd` (once per test process).
@@ -97,7 +98,7 @@ fn require_tools() {
     let root = uid.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
     if !root {
         panic!(
-            "the SSH link tests start sshd, which must run as root to log the test account in: run them as root{}",
+            "the SSH link tests start sshd, which must run as root to log the test account in: they are marked `needs root`; run them as root (`tests/run.sh` as root runs them with --include-ignored){}",
             if ci { " (CI runs as root)" } else { "" }
         );
     }

@@ -1,6 +1,13 @@
 //! The IKE debug classifier: each unsolicited line gets a phase, a failure flag and the
 //! exchange it belongs to. The rules are data (`rules.toml`, compiled in) so they can be
-//! read, tested and extended by a user file without a rebuild.
+//! read, tested and extended by a user file without a rebuild. A rule may also name a
+//! context (the line's phase is that of the exchange around it) and marks (facts the exchange
+//! tracker of `tracker.rs` follows); `classify` is the single-line verdict, `Tracker` the one
+//! that reads a stream line by line.
+
+pub mod tracker;
+
+pub use tracker::Tracker;
 
 use crate::model::{Classification, ExchangeRef, Phase};
 use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
@@ -47,6 +54,11 @@ struct RuleDef {
     failure: Option<bool>,
     #[serde(default)]
     priority: i32,
+    /// Where the line's phase comes from when read in a stream (see `Context`).
+    context: Option<String>,
+    /// Facts the exchange tracker follows (see `Mark`).
+    #[serde(default)]
+    marks: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -57,6 +69,75 @@ struct ExtractDef {
     any_address: String,
     cookie: String,
     message_id: String,
+    /// The thread (or process) that logged the line, when the log names one: lines of one
+    /// thread in a row belong to one message (charon's `NN[GRP]`).
+    thread: Option<String>,
+}
+
+/// Where a line's phase comes from in a stream, when its own words do not say it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    /// The phase of the line before it in the same thread (a packet sent after the message
+    /// it carries was generated).
+    Thread,
+    /// The phase of the negotiation in progress (an error notify, a refusal, a decryption
+    /// failure, proposal selection).
+    Negotiation,
+    /// The phase of the exchange expected next (a packet received, tasks activated): phase 1
+    /// until the ISAKMP SA is up, then phase 2 until an IPsec SA is up, then informational.
+    Next,
+    /// The phase of the exchange the line's message ID names (a retransmission), known from
+    /// the message lines marked `message`; else the negotiation in progress.
+    Exchange,
+}
+
+impl Context {
+    fn parse(s: &str) -> Option<Context> {
+        match s {
+            "thread" => Some(Context::Thread),
+            "negotiation" => Some(Context::Negotiation),
+            "next" => Some(Context::Next),
+            "exchange" => Some(Context::Exchange),
+            _ => None,
+        }
+    }
+}
+
+/// Facts a rule can mark a line with, for the exchange tracker (a bit set in `Verdict`).
+pub mod mark {
+    /// The ISAKMP SA (phase 1) is established.
+    pub const P1_UP: u16 = 1;
+    /// An IPsec SA (phase 2) is established.
+    pub const P2_UP: u16 = 1 << 1;
+    /// The ISAKMP SA is gone: the exchange starts again from phase 1.
+    pub const DOWN: u16 = 1 << 2;
+    /// A message was retransmitted.
+    pub const RETRANSMIT: u16 = 1 << 3;
+    /// A packet came in from the peer.
+    pub const INCOMING: u16 = 1 << 4;
+    /// The retransmission limit was reached.
+    pub const GIVE_UP: u16 = 1 << 5;
+    /// A phase 1 message carrying the key's proof (HASH) was sent or received.
+    pub const PROOF: u16 = 1 << 6;
+    /// An authentication failure was reported.
+    pub const AUTH_FAILED: u16 = 1 << 7;
+    /// A message of an exchange, whose message ID names the exchange from now on.
+    pub const MESSAGE: u16 = 1 << 8;
+
+    pub(super) fn parse(s: &str) -> Option<u16> {
+        Some(match s {
+            "p1-up" => P1_UP,
+            "p2-up" => P2_UP,
+            "down" => DOWN,
+            "retransmit" => RETRANSMIT,
+            "incoming" => INCOMING,
+            "give-up" => GIVE_UP,
+            "proof" => PROOF,
+            "auth-failed" => AUTH_FAILED,
+            "message" => MESSAGE,
+            _ => return None,
+        })
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -71,6 +152,8 @@ struct Rule {
     phase: Option<Phase>,
     failure: Option<bool>,
     priority: i32,
+    context: Option<Context>,
+    marks: u16,
 }
 
 #[derive(Debug, Clone)]
@@ -80,6 +163,16 @@ struct Extract {
     any_address: Regex,
     cookie: Regex,
     message_id: Regex,
+    thread: Option<Regex>,
+}
+
+/// The context rule that decides a line's phase in a stream: its kind, and its own phase
+/// for when the stream does not tell (yet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContextVerdict {
+    pub kind: Context,
+    pub fallback: Option<Phase>,
+    rule: usize,
 }
 
 /// The result of one pass of the rules over a line.
@@ -93,6 +186,12 @@ pub struct Verdict {
     pub matched: bool,
     /// The line may be the header of a display (see `parse::SNIFF_GATE`).
     pub header_hint: bool,
+    /// A context rule that outranks the rule deciding `phase` (used by `Tracker` only).
+    pub context: Option<ContextVerdict>,
+    /// Marks of every matching rule (`mark::*`).
+    pub marks: u16,
+    /// The thread that logged the line, when the `[extract]` thread pattern finds one.
+    pub thread: Option<u16>,
 }
 
 /// A compiled rule set.
@@ -227,8 +326,28 @@ impl Classifier {
                     None => None,
                 };
                 build_regex(&r.pattern).map_err(|e| err(e.to_string()))?;
-                if phase.is_none() && r.failure.is_none() {
-                    return Err(err("a rule must set a phase or failure".into()));
+                let context = match &r.context {
+                    Some(c) => Some(Context::parse(c).ok_or_else(|| {
+                        err(format!(
+                            "context must be \"thread\", \"negotiation\", \"next\" or \"exchange\", \
+not {c:?}"
+                        ))
+                    })?),
+                    None => None,
+                };
+                let mut marks = 0u16;
+                for m in &r.marks {
+                    marks |= mark::parse(m).ok_or_else(|| {
+                        err(format!(
+                            "unknown mark {m:?} (p1-up, p2-up, down, retransmit, incoming, \
+give-up, proof, auth-failed, message)"
+                        ))
+                    })?;
+                }
+                if phase.is_none() && r.failure.is_none() && context.is_none() && marks == 0 {
+                    return Err(err(
+                        "a rule must set a phase, failure, context or marks".into()
+                    ));
                 }
                 patterns.push(r.pattern.clone());
                 rules.push(Rule {
@@ -236,6 +355,8 @@ impl Classifier {
                     phase,
                     failure: r.failure,
                     priority: r.priority,
+                    context,
+                    marks,
                 });
             }
             if let Some(s) = parsed.shape {
@@ -269,6 +390,7 @@ impl Classifier {
             any_address: rx(&x.any_address)?,
             cookie: rx(&x.cookie)?,
             message_id: rx(&x.message_id)?,
+            thread: x.thread.as_deref().map(rx).transpose()?,
         };
         let mut all = patterns.clone();
         all.push(crate::alliedware::parse::SNIFF_GATE.to_string());
@@ -321,6 +443,8 @@ impl Classifier {
     fn scan_uncached(&self, line: &str) -> Verdict {
         let mut phase: Option<(i32, usize)> = None;
         let mut failure: Option<(i32, usize)> = None;
+        let mut context: Option<(i32, usize)> = None;
+        let mut marks = 0u16;
         let mut header_hint = false;
         let mut matched = false;
         for i in self.set.matches(line.as_bytes()).iter() {
@@ -328,8 +452,19 @@ impl Classifier {
                 header_hint = true;
                 continue;
             };
+            marks |= r.marks;
+            // A rule that only marks a fact does not make a line debug output.
+            if r.phase.is_none() && r.failure.is_none() && r.context.is_none() {
+                continue;
+            }
             matched = true;
-            if r.phase.is_some() && phase.is_none_or(|(p, _)| r.priority > p) {
+            if r.context.is_some() {
+                // Context rules place a line only in a stream; alone, a line keeps the phase
+                // its other rules give it.
+                if context.is_none_or(|(p, _)| r.priority > p) {
+                    context = Some((r.priority, i));
+                }
+            } else if r.phase.is_some() && phase.is_none_or(|(p, _)| r.priority > p) {
                 phase = Some((r.priority, i));
             }
             if r.failure.is_some() && failure.is_none_or(|(p, _)| r.priority > p) {
@@ -347,7 +482,26 @@ impl Classifier {
             failure_rule: failure.map(|(_, i)| i),
             matched,
             header_hint,
+            context: context
+                .filter(|(cp, _)| phase.is_none_or(|(p, _)| *cp > p))
+                .and_then(|(_, i)| {
+                    let r = &self.rules[i];
+                    Some(ContextVerdict {
+                        kind: r.context?,
+                        fallback: r.phase,
+                        rule: i,
+                    })
+                }),
+            marks,
+            thread: self.thread_of(line),
         }
+    }
+
+    fn thread_of(&self, line: &str) -> Option<u16> {
+        let re = self.extract.thread.as_ref()?;
+        let caps = re.captures(line.as_bytes())?;
+        let m = caps.iter().skip(1).flatten().next()?;
+        std::str::from_utf8(m.as_bytes()).ok()?.parse().ok()
     }
 
     /// The full classification of a line already scanned: with `with_exchange`, the exchange
@@ -394,15 +548,12 @@ impl Classifier {
         v.matched || self.shapes.is_match(line.as_bytes())
     }
 
+    /// The message ID a line names, as written (see `[extract] message_id`).
+    pub(crate) fn message_id_of(&self, line: &str) -> Option<String> {
+        first_group(&self.extract.message_id, line.as_bytes())
+    }
+
     fn exchange_of(&self, b: &[u8]) -> ExchangeRef {
-        fn first_group(re: &Regex, b: &[u8]) -> Option<String> {
-            let caps = re.captures(b)?;
-            caps.iter()
-                .skip(1)
-                .flatten()
-                .next()
-                .map(|m| String::from_utf8_lossy(m.as_bytes()).into_owned())
-        }
         let x = &self.extract;
         let exchange_id = first_group(&x.exchange_id, b)
             .and_then(|s| s.parse::<u32>().ok())
@@ -433,6 +584,15 @@ impl Classifier {
     pub fn shape_patterns(&self) -> &[String] {
         &self.shape_patterns
     }
+}
+
+fn first_group(re: &Regex, b: &[u8]) -> Option<String> {
+    let caps = re.captures(b)?;
+    caps.iter()
+        .skip(1)
+        .flatten()
+        .next()
+        .map(|m| String::from_utf8_lossy(m.as_bytes()).into_owned())
 }
 
 #[cfg(test)]

@@ -33,9 +33,40 @@ pub fn pairs(line: &str) -> Option<Vec<(&str, &str)>> {
     (!found.is_empty() && line[last..].trim().is_empty()).then_some(found)
 }
 
+fn odd_pair_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    // A value that is not a plain count: signed, hexadecimal, with a point or an exponent,
+    // or too large (`-5`, `0x10`, `1e30`, `2.5`); the value is one word.
+    RE.get_or_init(|| {
+        Regex::new(
+            r"([A-Za-z][A-Za-z0-9_]*)(?:\s*[:=]\s*|\s*\.{2,}\s*|\s+)([-+]?(?:0[xX][0-9A-Fa-f]+|\d[0-9.]*(?:[eE][-+]?\d+)?|\.\d+)[A-Za-z%]*)(?:\s|$)",
+        )
+        .expect("valid pattern")
+    })
+}
+
+/// A line of counters where some value is not a plain count (`outNeg ........ -5`): the
+/// pairs, each value as printed. Such a line belongs to the display; what does not parse is
+/// kept as text with a warning, never taken for a title or dropped.
+pub fn odd_pairs(line: &str) -> Option<Vec<(&str, &str)>> {
+    let mut found = Vec::new();
+    let mut last = 0;
+    for c in odd_pair_re().captures_iter(line) {
+        let (Some(m), Some(n), Some(v)) = (c.get(0), c.get(1), c.get(2)) else {
+            continue;
+        };
+        if !line[last..m.start()].trim().is_empty() {
+            return None;
+        }
+        found.push((n.as_str(), v.as_str()));
+        last = m.end();
+    }
+    (!found.is_empty() && line[last..].trim().is_empty()).then_some(found)
+}
+
 pub fn fits(line: &str) -> bool {
     let t = line.trim();
-    t.is_empty() || is_rule(t) || pairs(t).is_some()
+    t.is_empty() || is_rule(t) || pairs(t).is_some() || odd_pairs(t).is_some()
 }
 
 /// A line that names a counter display or section (`Outbound Packet Processing Counters`).
@@ -45,6 +76,7 @@ pub fn is_title(line: &str) -> bool {
         && t.len() < 80
         && t.to_ascii_lowercase().ends_with("counters")
         && pairs(t).is_none()
+        && odd_pairs(t).is_none()
 }
 
 /// Parse one counter display; `command` is its canonical command.
@@ -56,8 +88,11 @@ pub fn parse(command: &str, lines: &[SourceLine]) -> Parsed<Counter> {
         if t.is_empty() || is_rule(t) {
             continue;
         }
-        match pairs(t) {
+        match pairs(t).or_else(|| odd_pairs(t)) {
             Some(ps) => {
+                // The counts are kept; a value that is not one keeps the whole line as text
+                // (once, however many of its values are odd).
+                let mut odd = false;
                 for (name, value) in ps {
                     match value.parse::<u64>() {
                         Ok(value) => out.items.push(Counter {
@@ -67,8 +102,11 @@ pub fn parse(command: &str, lines: &[SourceLine]) -> Parsed<Counter> {
                             value,
                             line: l.number,
                         }),
-                        Err(_) => out.unrecognised.push(l.clone()),
+                        Err(_) => odd = true,
                     }
+                }
+                if odd {
+                    out.unrecognised.push(l.clone());
                 }
             }
             None => {
@@ -118,6 +156,34 @@ mod tests {
         assert_eq!(get("inBadSpiResponse").value, 0);
         assert_eq!(get("inDropInvalidSa").value, u64::MAX);
         assert_eq!(p.items.len(), 6);
+    }
+
+    #[test]
+    fn unusual_values_are_kept_as_text_never_titles() {
+        let lines: Vec<SourceLine> = "Outbound Packet Processing Counters\n\
+             \x20 outProcessStarted ........ 12    outNeg ........ -5\n\
+             \x20 outBig ........ 1e30\n\
+             \x20 outHex: 0x10\n\
+             \x20 outWrap 18446744073709551616\n\
+             \x20 outAfter ........ 7\n"
+            .lines()
+            .enumerate()
+            .map(|(i, t)| SourceLine::new(i + 1, t))
+            .collect();
+        for l in &lines[1..] {
+            assert!(fits(&l.text), "{:?}", l.text);
+            assert!(!is_title(&l.text), "{:?}", l.text);
+        }
+        let p = parse("show ipsec policy=x counters", &lines);
+        let kept: Vec<usize> = p.unrecognised.iter().map(|l| l.number).collect();
+        assert_eq!(kept, vec![2, 3, 4, 5]);
+        let names: Vec<&str> = p.items.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, vec!["outProcessStarted", "outAfter"]);
+        // The section was not replaced by an odd line.
+        assert!(p
+            .items
+            .iter()
+            .all(|c| c.section == "Outbound Packet Processing Counters"));
     }
 
     #[test]

@@ -49,6 +49,24 @@ pub fn fits(display: Display, line: &str) -> bool {
     }
 }
 
+/// A line shaped like a row of `display`'s table even when a cell does not parse (an SA id
+/// too large for any integer, a cell too many): the first word is a number, and there are
+/// at least four words. Such a line stays with its table (kept as text with a warning when
+/// it does not parse): a table row never becomes a debug line.
+pub fn row_like(display: Display, line: &str) -> bool {
+    if !matches!(
+        display,
+        Display::IsakmpSa | Display::IsakmpExchange | Display::IpsecSa
+    ) {
+        return false;
+    }
+    let mut words = line.split_whitespace();
+    words
+        .next()
+        .is_some_and(|w| w.len() <= 64 && w.bytes().all(|b| b.is_ascii_digit()))
+        && words.take(3).count() == 3
+}
+
 /// Words without which no line starts a display: a fast first test, run as part of the
 /// classifier's single pass over each line (see `Classifier::scan`).
 pub const SNIFF_GATE: &str = r"peeraddress|isakmp\s+exchanges|bundle|ip\s+address|counters|sa\s+id|date|^\s*time|^\s*(?:cr|se|ad|en)[a-z]*\s+(?:isa|ips|fir)|^\s*#.*configuration|\.\.\.\.|hard/soft/used";

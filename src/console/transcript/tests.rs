@@ -268,3 +268,51 @@ fn a_title_moved_to_the_next_display_loses_no_blank_line() {
     seen.sort();
     assert_eq!(seen, vec![2, 3, 4], "{items:?}");
 }
+
+/// Issue 8: a `show ipsec sa` row with an SA id no integer holds (or a cell too many) stays
+/// with its table (kept as text by the parser), and never becomes a phase-2 debug line.
+#[test]
+fn an_odd_table_row_is_never_a_debug_line() {
+    let input = "SecOff Peer1> show ipsec sa\r\n\
+        SA Id  Policy               Bundle  State  Protocol  OutSPI      InSPI\r\n\
+        18446744073709551616  wiz_Peer1 to Peer2  0  Valid  ESP  1612248718  992095719  extra\r\n\
+        ISAKMP: Quick mode exchange 349: IPsec SA established with 200.200.200.1\r\n\
+        SecOff Peer1> ";
+    for chunk in [1, 7, 4096] {
+        let items = split(input.as_bytes(), chunk);
+        let b = blocks(&items);
+        assert_eq!(b.len(), 1);
+        assert!(
+            b[0].lines.iter().any(|l| l.text.contains("extra")),
+            "{:?}",
+            b[0].lines
+        );
+        // The debug line in the middle of it still goes to the debug stream.
+        assert_eq!(
+            unsolicited(&items),
+            vec!["ISAKMP: Quick mode exchange 349: IPsec SA established with 200.200.200.1"]
+        );
+    }
+}
+
+/// Issue 8: secret argument values never reach a block, its command or the debug stream.
+#[test]
+fn secret_arguments_are_withheld_from_blocks_and_lines() {
+    let input = "SecOff Peer1> create enco key=1 type=general value=secretvalue123\r\n\
+        Info (1034003): Operation successful.\r\n\
+        ISAKMP: odd text password=hunter2 here\r\n\
+        SecOff Peer1> ";
+    let items = split(input.as_bytes(), 5);
+    let b = blocks(&items);
+    assert_eq!(
+        b[0].command.canonical,
+        "create enco key=1 type=general value=<withheld: secret>"
+    );
+    let p = b[0].prompt.as_ref().unwrap();
+    assert!(!p.rest.contains("secretvalue123"), "{}", p.rest);
+    let text = format!("{items:?}");
+    assert!(
+        !text.contains("secretvalue123") && !text.contains("hunter2"),
+        "{text}"
+    );
+}

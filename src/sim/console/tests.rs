@@ -267,3 +267,37 @@ fn reauthentication_again_after_each_quiet_spell() {
     }
     assert_eq!(asked, 3);
 }
+
+#[test]
+fn logoff_and_logout_return_to_the_login_prompt() {
+    for word in ["logoff", "LOGOUT", "logo"] {
+        let mut c = console(Scenario::Healthy, 0, Start::Login, ConsoleConfig::default());
+        drain(&mut c);
+        c.input(b"secoff\rsecoff\r", secs(1));
+        assert!(drain(&mut c).ends_with("SecOff Peer1> "));
+        assert!(c.logged_in());
+        c.input(b"enable isakmp debug=all\r", secs(2));
+        drain(&mut c);
+        assert!(c.debug_on());
+        c.input(format!("{word}\r").as_bytes(), secs(3));
+        let out = drain(&mut c);
+        assert!(out.ends_with("Peer1 login: "), "{word}: {out:?}");
+        assert!(!c.logged_in(), "{word}");
+        assert!(!c.debug_on(), "{word}: debug ends with the session");
+        // The next one must log in again: a wrong password is refused.
+        c.input(b"secoff\rwrong\r", secs(4));
+        let out = drain(&mut c);
+        assert!(out.contains("Login incorrect"), "{word}: {out:?}");
+        assert!(!c.logged_in());
+    }
+    // Not a logoff: an argument after it, or too short.
+    let mut c = console(
+        Scenario::Healthy,
+        0,
+        Start::SecOff,
+        ConsoleConfig::default(),
+    );
+    drain(&mut c);
+    c.input(b"log\r", secs(1));
+    assert!(c.logged_in());
+}

@@ -68,6 +68,9 @@ commands! {
     SearchNext "search-next" "next" "Go to the next match";
     SearchPrev "search-prev" "prev" "Go to the previous match";
     FilterPhase "filter-phase" "phase" "Show one phase: all, 1, 1.5, 2, informational";
+    WrapToggle "wrap-toggle" "wrap" "Wrap long debug lines, or one line each (scroll with left/right)";
+    ScrollLeft "scroll-left" "left" "Scroll the debug lines left (one line each)";
+    ScrollRight "scroll-right" "right" "Scroll the debug lines right (one line each)";
     SortNext "sort-next" "sort" "Sort by the next column";
     TableNext "table-next" "table" "Select the next table (ISAKMP SAs, exchanges, IPsec SAs)";
     TablePrev "table-prev" "table back" "Select the previous table";

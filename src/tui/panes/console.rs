@@ -1,6 +1,7 @@
 //! The console: output of the commands typed at `:`, or the plain router console in
-//! passthrough mode.
+//! passthrough mode. The router's text is laid out by display width (see `width`).
 
+use super::width::for_screen;
 use crate::tui::app::{App, Input};
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
@@ -14,9 +15,15 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect, block: Block) {
     let r = app.router();
     let rows = inner.height as usize;
     let lines: Vec<Line> = if app.input == Input::Passthrough {
-        let mut v: Vec<Line> = r.raw_lines.iter().map(|l| Line::from(l.clone())).collect();
+        let skip = r.raw_lines.len().saturating_sub(rows);
+        let mut v: Vec<Line> = r
+            .raw_lines
+            .iter()
+            .skip(skip)
+            .map(|l| Line::from(for_screen(l).into_owned()))
+            .collect();
         v.push(Line::from(vec![
-            Span::raw(r.raw_pending.clone()),
+            Span::raw(for_screen(&r.raw_pending).into_owned()),
             Span::styled("█", Style::new().fg(Color::Yellow)),
         ]));
         let n = v.len();
@@ -38,10 +45,11 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect, block: Block) {
             .skip(end.saturating_sub(rows))
             .take(rows)
             .map(|l| {
+                let l = for_screen(l).into_owned();
                 if l.starts_with("> ") {
-                    Line::from(Span::styled(l.clone(), Style::new().fg(Color::Yellow)))
+                    Line::from(Span::styled(l, Style::new().fg(Color::Yellow)))
                 } else {
-                    Line::from(l.clone())
+                    Line::from(l)
                 }
             })
             .collect()

@@ -1,29 +1,72 @@
 //! The counter delta view: the chosen policy's counters with their delta since the baseline,
 //! rate and sparkline, error counters red when they move, the ping, and the verdict.
+//! Error counters that moved come first. When the pane is short, what is kept is chosen by
+//! weight: the verdict's headline, then every moved error counter, then the rest of the
+//! verdict, the other counters, the ping, the baseline; it is drawn in the usual order.
 
+use super::width::{for_screen, wrap};
+use crate::model::CounterRow;
 use crate::tui::app::App;
 use crate::tui::ui::{sparkline, verdict_style};
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 
-pub fn draw(f: &mut Frame, app: &App, area: Rect, block: Block) {
-    let inner = block.inner(area);
-    f.render_widget(block, area);
+/// How much a block of rows is worth keeping in a short pane (lower is kept first).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Weight {
+    Headline,
+    MovedError,
+    Verdict,
+    Ping,
+    Counter,
+    Baseline,
+}
+
+/// One text line of the pane, wrapped to the width: it is kept whole or not at all (the
+/// headline is the exception: it is cut to fit rather than left out).
+struct Piece {
+    weight: Weight,
+    rows: Vec<Line<'static>>,
+}
+
+fn wrapped(text: &str, style: Style, width: usize) -> Vec<Line<'static>> {
+    wrap(text, width)
+        .into_iter()
+        .map(|(a, b)| Line::from(Span::styled(text[a..b].to_string(), style)))
+        .collect()
+}
+
+/// The counters in the order shown: moved error counters first, then the others as the router
+/// lists them.
+fn ordered(rows: &[CounterRow]) -> Vec<&CounterRow> {
+    let mut v: Vec<&CounterRow> = rows.iter().collect();
+    v.sort_by_key(|r| !r.is_moved_error());
+    v
+}
+
+fn pieces(app: &App, width: u16) -> Vec<Piece> {
+    let w = (width as usize).max(1);
     let view = &app.counters[app.current];
     let ping = &app.ping[app.current];
-    let mut lines: Vec<Line> = Vec::new();
+    let mut out = Vec::new();
     let verdict = view.verdict(Some(&ping.tally()));
     for (i, l) in verdict.lines.iter().enumerate() {
         let mut st = verdict_style(l.severity);
         if i == 0 {
             st = st.add_modifier(Modifier::BOLD);
         }
-        lines.push(Line::from(Span::styled(l.text.clone(), st)));
+        out.push(Piece {
+            weight: if i == 0 {
+                Weight::Headline
+            } else {
+                Weight::Verdict
+            },
+            rows: wrapped(&for_screen(&l.text), st, w),
+        });
     }
-    // The ping line.
     if ping.running || ping.sent > 0 || ping.error.is_some() {
         let times = if ping.times_ms.is_empty() {
             String::new()
@@ -44,40 +87,22 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect, block: Block) {
         if let Some(e) = &ping.error {
             text = format!("ping {}: {e}", ping.target);
         }
-        lines.push(Line::from(Span::styled(text, Style::new().fg(Color::Cyan))));
+        out.push(Piece {
+            weight: Weight::Ping,
+            rows: wrapped(&text, Style::new().fg(Color::Cyan), w),
+        });
     }
     let since = view
         .since_baseline()
         .map(|d| format!("baseline {}s ago (b sets it)", d.as_secs()))
         .unwrap_or_else(|| "no reading yet".into());
-    lines.push(Line::from(Span::styled(
-        since,
-        Style::new().fg(Color::DarkGray),
-    )));
-    // The verdict and ping lines wrap; the counter rows below them each take one line.
-    let w = (inner.width as usize).max(1);
-    let head_h: usize = lines
-        .iter()
-        .map(|l| l.width().div_ceil(w).max(1))
-        .sum::<usize>()
-        // In a small pane the verdict keeps room for the two traffic counters below it.
-        .min((inner.height as usize).saturating_sub(2).max(1));
-    let head_area = Rect {
-        height: head_h as u16,
-        ..inner
-    };
-    f.render_widget(
-        Paragraph::new(std::mem::take(&mut lines)).wrap(Wrap { trim: false }),
-        head_area,
-    );
-    let rows_area = Rect {
-        y: inner.y + head_h as u16,
-        height: inner.height.saturating_sub(head_h as u16),
-        ..inner
-    };
+    out.push(Piece {
+        weight: Weight::Baseline,
+        rows: wrapped(&since, Style::new().fg(Color::DarkGray), w),
+    });
     let name_w = 20.min(w.saturating_sub(24)).max(8);
     let spark_w = w.saturating_sub(name_w + 26).min(30);
-    for r in view.rows() {
+    for r in ordered(view.rows()) {
         let st = if r.is_moved_error() {
             Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)
         } else if r.delta() > 0 {
@@ -86,13 +111,70 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect, block: Block) {
             Style::new()
         };
         let rate = r.rate.map(|x| format!("{x:.1}/s")).unwrap_or_default();
-        lines.push(Line::from(vec![
-            Span::styled(format!("{:<name_w$.name_w$}", r.name), st),
-            Span::raw(format!("{:>9} ", r.value)),
-            Span::styled(format!("{:>+7} ", r.delta() as i64), st),
-            Span::raw(format!("{rate:>7} ")),
-            Span::styled(sparkline(r.history.iter().copied(), spark_w), st),
-        ]));
+        out.push(Piece {
+            weight: if r.is_moved_error() {
+                Weight::MovedError
+            } else {
+                Weight::Counter
+            },
+            rows: vec![Line::from(vec![
+                Span::styled(format!("{:<name_w$.name_w$}", for_screen(&r.name)), st),
+                Span::raw(format!("{:>9} ", r.value)),
+                Span::styled(format!("{:>+7} ", r.delta() as i64), st),
+                Span::raw(format!("{rate:>7} ")),
+                Span::styled(sparkline(r.history.iter().copied(), spark_w), st),
+            ])],
+        });
     }
-    f.render_widget(Paragraph::new(lines), rows_area);
+    out
+}
+
+/// Rows the pane's text wants at `width`: the least that shows the verdict's headline and
+/// every moved error counter; that plus the rest of the verdict; everything.
+pub fn needs(app: &App, width: u16) -> (u16, u16, u16) {
+    let p = pieces(app, width);
+    let sum = |max: Weight| {
+        p.iter()
+            .filter(|x| x.weight <= max)
+            .map(|x| x.rows.len() as u16)
+            .sum::<u16>()
+    };
+    (
+        sum(Weight::MovedError),
+        sum(Weight::Verdict),
+        sum(Weight::Baseline),
+    )
+}
+
+pub fn draw(f: &mut Frame, app: &App, area: Rect, block: Block) {
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let h = inner.height as usize;
+    if h == 0 {
+        return;
+    }
+    let mut p = pieces(app, inner.width);
+    // Choose by weight, keeping the order of the pane.
+    let mut by_weight: Vec<usize> = (0..p.len()).collect();
+    by_weight.sort_by_key(|&i| p[i].weight);
+    let mut keep = vec![false; p.len()];
+    let mut used = 0;
+    for i in by_weight {
+        let n = p[i].rows.len();
+        if used + n <= h {
+            keep[i] = true;
+            used += n;
+        } else if p[i].weight == Weight::Headline {
+            p[i].rows.truncate(h - used);
+            keep[i] = true;
+            used = h;
+        }
+    }
+    let lines: Vec<Line> = p
+        .into_iter()
+        .zip(keep)
+        .filter(|(_, k)| *k)
+        .flat_map(|(x, _)| x.rows)
+        .collect();
+    f.render_widget(Paragraph::new(lines), inner);
 }

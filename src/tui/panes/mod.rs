@@ -5,3 +5,4 @@ pub mod counters;
 pub mod debug;
 pub mod doctor;
 pub mod tables;
+pub mod width;

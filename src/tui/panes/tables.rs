@@ -1,5 +1,7 @@
 //! ISAKMP SAs, exchanges (with their progress through the states) and IPsec SAs.
 
+use super::width::for_screen;
+use crate::model::{IkeSa, IpsecSa};
 use crate::tui::app::{App, Pane};
 use crate::tui::ui::table;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -32,32 +34,36 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect, block: Block) {
         };
         Line::from(Span::styled(format!("{name}{count}"), st))
     };
-    // Heights: each table its rows plus title and header, sharing what is left.
-    let h = inner.height;
-    // On a small screen the column headers go, so that rows still show (80x24).
-    let compact = h < 12;
-    let extra: u16 = if compact { 1 } else { 2 };
-    let want = |n: usize| (n.max(1) as u16) + extra;
-    let (a, b) = (want(s.ike_sas.len()), want(s.exchanges.len()));
-    let a = a.min((h / 3 + 1).max(extra + 1));
-    let b = b.min((h / 3).max(extra + 1));
-    let [ike, exch, ipsec_area] = Layout::vertical([
-        Constraint::Length(a),
-        Constraint::Length(b),
-        Constraint::Min(2),
-    ])
-    .areas(inner);
-
+    let plan = plan(
+        inner.height,
+        [s.ike_sas.len(), s.exchanges.len(), s.ipsec_sas.len()],
+    );
+    let [ike, exch, ipsec_area] =
+        Layout::vertical(plan.map(|t| Constraint::Length(t.height()))).areas(inner);
+    // Only the rows on screen are built (a router may hold hundreds of SAs); the selected
+    // row stays in view when its table is cut short.
+    let window = |i: usize, n: usize| {
+        let shown = plan[i].rows as usize;
+        let sel = (active && app.table == i).then_some(app.table_row);
+        let start = match sel {
+            Some(sel) if sel >= shown => (sel + 1 - shown).min(n.saturating_sub(shown)),
+            _ => 0,
+        };
+        (start, shown)
+    };
     // ISAKMP SAs
-    let mut ike_sas = s.ike_sas.clone();
+    let mut ike_sas: Vec<&IkeSa> = s.ike_sas.iter().collect();
     if app.table == 0 {
         sort_by(&mut ike_sas, app.sort, |x| {
             (x.sa_id.to_string(), x.peer.clone(), opt(&x.encryption))
         });
     }
+    let (start, shown) = window(0, ike_sas.len());
     let rows: Vec<Row> = ike_sas
         .iter()
         .enumerate()
+        .skip(start)
+        .take(shown)
         .map(|(i, x)| {
             let mut st = if r.is_changed_ike(x) {
                 changed
@@ -70,7 +76,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect, block: Block) {
             if active && app.table == 0 && i == app.table_row {
                 st = st.patch(sel_style);
             }
-            Row::new(ike_sa_cells(x)).style(st)
+            Row::new(screen_cells(ike_sa_cells(x))).style(st)
         })
         .collect();
     render_titled(
@@ -78,7 +84,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect, block: Block) {
         ike,
         title(0, "ISAKMP SAs", s.ike_sas.len(), s.seen.ike_sas),
         headed(
-            compact,
+            plan[0].header,
             vec![
                 "SA",
                 "Peer",
@@ -102,10 +108,13 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect, block: Block) {
     );
 
     // Exchanges, with how long each has been in its state
+    let (start, shown) = window(1, s.exchanges.len());
     let rows: Vec<Row> = s
         .exchanges
         .iter()
         .enumerate()
+        .skip(start)
+        .take(shown)
         .map(|(i, x)| {
             let p = r.progress.get(&x.id);
             let secs = p.map(|p| p.in_state_at(r.now()).as_secs()).unwrap_or(0);
@@ -143,14 +152,14 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect, block: Block) {
             if active && app.table == 1 && i == app.table_row {
                 st = st.patch(sel_style);
             }
-            Row::new(vec![
+            Row::new(screen_cells(vec![
                 x.id.to_string(),
                 x.phase.clone(),
                 x.state.clone(),
                 x.peer.clone(),
                 x.kind.clone(),
                 progress,
-            ])
+            ]))
             .style(st)
         })
         .collect();
@@ -159,7 +168,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect, block: Block) {
         exch,
         title(1, "Exchanges", s.exchanges.len(), s.seen.exchanges),
         headed(
-            compact,
+            plan[1].header,
             vec!["Id", "Ph", "State", "Peer", "Type", "Progress"],
             rows,
             vec![
@@ -174,15 +183,18 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect, block: Block) {
     );
 
     // IPsec SAs
-    let mut ipsec = s.ipsec_sas.clone();
+    let mut ipsec: Vec<&IpsecSa> = s.ipsec_sas.iter().collect();
     if app.table == 2 {
         sort_by(&mut ipsec, app.sort, |x| {
             (x.sa_id.to_string(), x.policy.clone(), x.state.clone())
         });
     }
+    let (start, shown) = window(2, ipsec.len());
     let rows: Vec<Row> = ipsec
         .iter()
         .enumerate()
+        .skip(start)
+        .take(shown)
         .map(|(i, x)| {
             let mut st = if r.is_changed_ipsec(x) {
                 changed
@@ -195,7 +207,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect, block: Block) {
             if active && app.table == 2 && i == app.table_row {
                 st = st.patch(sel_style);
             }
-            Row::new(ipsec_sa_cells(x)).style(st)
+            Row::new(screen_cells(ipsec_sa_cells(x))).style(st)
         })
         .collect();
     render_titled(
@@ -203,7 +215,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect, block: Block) {
         ipsec_area,
         title(2, "IPsec SAs", s.ipsec_sas.len(), s.seen.ipsec_sas),
         headed(
-            compact,
+            plan[2].header,
             vec!["SA", "Policy", "Bnd", "State", "Proto", "OutSPI", "InSPI"],
             rows,
             vec![
@@ -219,27 +231,38 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect, block: Block) {
     );
 }
 
+/// Cells as the router wrote them, made safe to lay out by display width.
+fn screen_cells(cells: Vec<String>) -> Vec<String> {
+    cells
+        .into_iter()
+        .map(|c| match for_screen(&c) {
+            std::borrow::Cow::Borrowed(_) => c,
+            std::borrow::Cow::Owned(o) => o,
+        })
+        .collect()
+}
+
 /// Sort rows by one of three keys (the fourth choice keeps the router's order).
 fn sort_by<T>(rows: &mut [T], col: usize, key: impl Fn(&T) -> (String, String, String)) {
     match col {
-        1 => rows.sort_by_key(|r| key(r).0.parse::<u64>().unwrap_or(u64::MAX)),
-        2 => rows.sort_by_key(|r| key(r).1),
-        3 => rows.sort_by_key(|r| key(r).2),
+        1 => rows.sort_by_cached_key(|r| key(r).0.parse::<u64>().unwrap_or(u64::MAX)),
+        2 => rows.sort_by_cached_key(|r| key(r).1),
+        3 => rows.sort_by_cached_key(|r| key(r).2),
         _ => {}
     }
 }
 
 /// A table with its column header, or without it when space is short.
 fn headed<'a>(
-    compact: bool,
-    header: Vec<&'a str>,
+    header: bool,
+    names: Vec<&'a str>,
     rows: Vec<Row<'a>>,
     widths: Vec<Constraint>,
 ) -> ratatui::widgets::Table<'a> {
-    if compact {
-        ratatui::widgets::Table::new(rows, widths).column_spacing(1)
+    if header {
+        table(names, rows, widths)
     } else {
-        table(header, rows, widths)
+        ratatui::widgets::Table::new(rows, widths).column_spacing(1)
     }
 }
 
@@ -249,5 +272,77 @@ fn render_titled(f: &mut Frame, area: Rect, title: Line, t: ratatui::widgets::Ta
     }
     let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
     f.render_widget(Paragraph::new(title), head);
-    f.render_widget(t, body);
+    if body.height > 0 {
+        f.render_widget(t, body);
+    }
+}
+
+/// The rows one table gets: its title line, its column header or not, and how many rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TablePlan {
+    pub title: bool,
+    pub header: bool,
+    pub rows: u16,
+}
+
+impl TablePlan {
+    pub fn height(self) -> u16 {
+        u16::from(self.title) + u16::from(self.header) + self.rows
+    }
+}
+
+/// Share `h` rows among the three tables (ISAKMP SAs, exchanges, IPsec SAs) holding `n` rows
+/// each. An empty table takes its title line only. In order: the titles; the exchanges, which
+/// show a negotiation's state, with their header; a header and a first row for each SA table;
+/// then the remaining rows, shared out one at a time.
+pub fn plan(h: u16, n: [usize; 3]) -> [TablePlan; 3] {
+    fn take(want: u16, left: &mut u16) -> u16 {
+        let t = want.min(*left);
+        *left -= t;
+        t
+    }
+    let mut p = [TablePlan::default(); 3];
+    let mut left = h;
+    for t in p.iter_mut() {
+        t.title = take(1, &mut left) == 1;
+    }
+    let n = n.map(|x| x.min(u16::MAX as usize) as u16);
+    // The exchanges: header and every row (each is a negotiation in progress).
+    if n[1] > 0 {
+        // With room for one line only, the row beats its header.
+        p[1].header = left >= 2 && take(1, &mut left) == 1;
+        p[1].rows = take(n[1], &mut left);
+    }
+    for i in [0, 2] {
+        if n[i] > 0 && left >= 2 {
+            p[i].header = take(1, &mut left) == 1;
+            p[i].rows = take(1, &mut left);
+        }
+    }
+    // The rest, a row at a time to each table that has more.
+    loop {
+        let mut gave = false;
+        for i in [0, 2] {
+            if left > 0 && p[i].rows < n[i] {
+                p[i].rows += take(1, &mut left);
+                gave = true;
+            }
+        }
+        if !gave || left == 0 {
+            break;
+        }
+    }
+    p
+}
+
+/// Rows the tables pane wants: the least that shows every title and every exchange with its
+/// header; that plus a header and a first row for each SA table that has rows; everything.
+pub fn needs(app: &App) -> (u16, u16, u16) {
+    let s = &app.router().state.snapshot;
+    let n = [s.ike_sas.len(), s.exchanges.len(), s.ipsec_sas.len()];
+    let n = n.map(|x| x.min(1000) as u16);
+    let head = |x: u16| if x > 0 { x + 1 } else { 0 };
+    let min = 3 + head(n[1]);
+    let mid = min + head(n[0].min(1)) + head(n[2].min(1));
+    (min, mid, 3 + head(n[0]) + head(n[1]) + head(n[2]))
 }
