@@ -245,4 +245,9 @@ pub struct AnalyzeArgs {
     /// In JSON, list only the failing debug lines instead of every unsolicited line
     #[arg(long)]
     pub failures_only: bool,
+    /// A regular expression for the time stamp a terminal program wrote at the start of every
+    /// line (matched at each line start and removed; named groups y, mon, d, H, M, S, frac
+    /// give the line's time). tio, Tera Term, minicom and PuTTY logs are recognised without it
+    #[arg(long, value_name = "REGEX")]
+    pub stamp: Option<String>,
 }

@@ -47,6 +47,13 @@ fn run_analyze(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     };
     let prompt = PromptMatcher::new(args.prompt.as_deref())
         .map_err(|e| anyhow::anyhow!("--prompt is not a valid regular expression: {e}"))?;
+    let stamps = match args.stamp.as_deref() {
+        Some(expr) => tunnelscope::console::stamp::Choice::Given(std::sync::Arc::new(
+            tunnelscope::console::stamp::Format::custom(expr)
+                .map_err(|e| anyhow::anyhow!("--stamp is not a valid regular expression: {e}"))?,
+        )),
+        None => tunnelscope::console::stamp::Choice::Detect,
+    };
     let opts = Options {
         keep_events: false,
         exchanges: args.json,
@@ -72,11 +79,20 @@ fn run_analyze(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let result = if args.json {
         let mut stream = json::JsonStream::begin(stdout, args.failures_only)?;
         let mut sink = |e: &tunnelscope::model::DebugEvent| stream.event(e);
-        let analysis =
-            analyze::analyze_inputs(inputs, classifier, &prompt, opts, Some(&mut sink), progress)?;
+        let analysis = analyze::analyze_inputs_with_stamps(
+            inputs,
+            classifier,
+            &prompt,
+            opts,
+            stamps,
+            Some(&mut sink),
+            progress,
+        )?;
         stream.end(&analysis).map(|_| ())
     } else {
-        let analysis = analyze::analyze_inputs(inputs, classifier, &prompt, opts, None, progress)?;
+        let analysis = analyze::analyze_inputs_with_stamps(
+            inputs, classifier, &prompt, opts, stamps, None, progress,
+        )?;
         let mut out = stdout;
         out.write_all(report::render(&analysis).as_bytes())
             .and_then(|_| out.flush())
@@ -157,6 +173,13 @@ fn password(prompt: &str) -> anyhow::Result<Option<tunnelscope::link::Secret>> {
 fn session_config(a: &LinkArgs) -> anyhow::Result<tunnelscope::console::session::SessionConfig> {
     use tunnelscope::link::{HostKeyPolicy, LinkOptions, SerialOptions, SshOptions, Target};
     let target: Target = a.target.parse()?;
+    if let Target::Sim { scenario, .. } = &target {
+        // A scenario that does not exist is said once, before anything starts (a session
+        // would retry it for ever).
+        scenario
+            .parse::<tunnelscope::sim::Scenario>()
+            .map_err(|e: String| anyhow::anyhow!(e))?;
+    }
     let target_user = match &target {
         Target::Ssh { user, .. } | Target::Telnet { user, .. } => user.clone(),
         _ => None,
@@ -169,8 +192,15 @@ fn session_config(a: &LinkArgs) -> anyhow::Result<tunnelscope::console::session:
         _ => Some(user.clone().unwrap_or_else(|| "manager".into())),
     };
     let pw = match (&target, needs_password) {
+        // The simulator's own log-ins (manager/friend, secoff/secoff) need no asking.
         (Target::Sim { .. }, _) if std::env::var("TUNNELSCOPE_PASSWORD").is_err() => {
-            Some(tunnelscope::link::Secret::new("secoff"))
+            let sim_user = login_user.as_deref().unwrap_or("secoff");
+            let known = if sim_user.eq_ignore_ascii_case("manager") {
+                "friend"
+            } else {
+                "secoff"
+            };
+            Some(tunnelscope::link::Secret::new(known))
         }
         _ => password(&format!(
             "Password for {}: ",
@@ -215,12 +245,18 @@ fn run_snapshot(args: SnapshotArgs) -> anyhow::Result<ExitCode> {
     let cfg = session_config(&args.link)?;
     let target = args.link.target.clone();
     let rt = runtime()?;
-    let mut analysis = rt
-        .block_on(tunnelscope::snapshot::snapshot(
-            cfg,
-            std::time::Duration::from_secs(args.timeout.max(5)),
-        ))
-        .map_err(|e| anyhow::anyhow!(e))?;
+    let result = rt.block_on(tunnelscope::snapshot::snapshot(
+        cfg,
+        std::time::Duration::from_secs(args.timeout.max(5)),
+    ));
+    let mut analysis = match result {
+        Ok(a) => a,
+        // Stopped by a signal (logged off first): the status says which, as a shell would.
+        Err(e @ tunnelscope::snapshot::SnapshotError::Signal(_)) => {
+            return Ok(ExitCode::from(e.exit_status()))
+        }
+        Err(e) => return Err(anyhow::anyhow!(e)),
+    };
     analysis.files = vec![target];
     let mut out = std::io::stdout().lock();
     let text = if args.json {
@@ -239,15 +275,20 @@ fn run_snapshot(args: SnapshotArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn run_ports() -> anyhow::Result<ExitCode> {
+    use std::io::Write;
     let ports = tunnelscope::link::serial::list_ports().map_err(|e| anyhow::anyhow!(e))?;
+    // Written with errors handled: a full disk or a closed pipe is a message, not a panic.
+    let mut out = std::io::stdout().lock();
     if ports.is_empty() {
-        println!(
+        writeln!(
+            out,
             "no serial ports found (a USB console cable shows up as /dev/ttyUSB0 or /dev/ttyACM0)"
-        );
+        )?;
     }
     for (name, kind) in ports {
-        println!("serial:{name}  {kind}");
+        writeln!(out, "serial:{name}  {kind}")?;
     }
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -309,6 +350,8 @@ fn run_connect(args: ConnectArgs) -> anyhow::Result<ExitCode> {
     cfg.reconnect = true;
     let mut opts = screen_options(&args.screen, args.ping.clone())?;
     opts.ping_from_router = args.ping_from_router;
+    // A --capture file that is there already is refused before anything reaches the router.
+    tunnelscope::tui::run::check_capture(&opts.capture, &[cfg.target.to_string()])?;
     let rt = runtime()?;
     // Open the link once before the screen takes the terminal: an unknown SSH host key is
     // asked about on a normal terminal, and a wrong password or a missing device is said
@@ -328,7 +371,10 @@ fn run_connect(args: ConnectArgs) -> anyhow::Result<ExitCode> {
 
 fn run_keys(args: KeysArgs) -> anyhow::Result<ExitCode> {
     let km = keymap(args.keymap.as_deref())?;
-    print!("{}", tunnelscope::tui::keymap::listing(&km));
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    write!(out, "{}", tunnelscope::tui::keymap::listing(&km))?;
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 

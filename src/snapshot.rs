@@ -1,14 +1,37 @@
 //! `tunnelscope snapshot`: connect, log in, read the poll set once plus the configuration,
 //! and return the same analysis `analyze` makes of the same text. The session's quit turns
-//! off debug it turned on and logs off where it logged in, so the console is left as found.
+//! off debug it turned on and logs off where it logged in, so the console is left as found,
+//! also when SIGTERM, SIGINT, SIGQUIT or SIGHUP stops it half-way.
 
 use crate::alliedware::commands::Display;
 use crate::alliedware::debug::Classifier;
 use crate::analyze::{Analysis, Options, State};
 use crate::console::session::{self, counters_command, Event, LoginState, Request, SessionConfig};
 use crate::console::transcript::Item;
-use std::time::Duration;
+use crate::tui::run::{Stops, QUIT_SILENCE, QUIT_WAIT};
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
+
+/// Why a snapshot gave no analysis.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("{0}")]
+    Failed(String),
+    /// Stopped by this signal (its number), after the session's way out (debug off, logoff).
+    #[error("stopped by signal {0}")]
+    Signal(i32),
+}
+
+impl SnapshotError {
+    /// The process exit status: 2 after a failure, 128 + the signal's number after a signal
+    /// (as a shell reports a process ended by it).
+    pub fn exit_status(&self) -> u8 {
+        match self {
+            SnapshotError::Failed(_) => 2,
+            SnapshotError::Signal(n) => u8::try_from(128 + n).unwrap_or(255),
+        }
+    }
+}
 
 /// The commands of one snapshot, before the counters (which need the configuration).
 pub const COMMANDS: [&str; 5] = [
@@ -20,7 +43,12 @@ pub const COMMANDS: [&str; 5] = [
 ];
 
 /// Run a snapshot. `timeout` bounds the whole run.
-pub async fn snapshot(mut cfg: SessionConfig, timeout: Duration) -> Result<Analysis, String> {
+pub async fn snapshot(
+    mut cfg: SessionConfig,
+    timeout: Duration,
+) -> Result<Analysis, SnapshotError> {
+    let mut stops =
+        Stops::new().map_err(|e| SnapshotError::Failed(format!("cannot handle signals: {e}")))?;
     cfg.poll.enabled = false;
     cfg.reconnect = false;
     let user = cfg.user.clone();
@@ -35,17 +63,47 @@ pub async fn snapshot(mut cfg: SessionConfig, timeout: Duration) -> Result<Analy
     };
     let mut sent = false;
     let mut counters_sent = false;
+    // Commands still to send (one goes out when the one before it has its block), and
+    // whether the quit went out after the last.
+    let mut pending: std::collections::VecDeque<String> = Default::default();
+    let mut quit_sent = false;
     let mut error: Option<String> = None;
     let mut bytes = 0u64;
     let mut lines = 0usize;
+    // A signal: the number, and when the way out must end.
+    let mut stopped: Option<(i32, Instant)> = None;
+    // When the router last sent anything: after a signal, one silent for `QUIT_SILENCE` has
+    // stopped answering and is not waited for.
+    let mut heard = Instant::now();
     let run = async {
-        while let Some(ev) = ev_rx.recv().await {
+        loop {
+            // The way out after a signal is bounded, also while the router floods the line.
+            if stopped.is_some_and(|(_, end)| Instant::now() >= end) {
+                break;
+            }
+            let ev = tokio::select! {
+                ev = ev_rx.recv() => ev,
+                n = stops.recv(), if stopped.is_none() => {
+                    stopped = Some((n, Instant::now() + QUIT_WAIT));
+                    heard = Instant::now();
+                    let _ = req_tx.send(Request::Quit).await;
+                    continue;
+                }
+                _ = tokio::time::sleep(Duration::from_millis(100)), if stopped.is_some() => {
+                    if heard.elapsed() >= QUIT_SILENCE {
+                        break;
+                    }
+                    continue;
+                }
+            };
+            let Some(ev) = ev else { break };
             match ev {
                 Event::Status(s) => {
-                    if s.login == LoginState::LoggedIn && !sent {
+                    if s.login == LoginState::LoggedIn && !sent && stopped.is_none() {
                         sent = true;
-                        for c in COMMANDS {
-                            let _ = req_tx.send(Request::Command(c.to_string())).await;
+                        pending.extend(COMMANDS.iter().map(|c| c.to_string()));
+                        if let Some(c) = pending.pop_front() {
+                            let _ = req_tx.send(Request::Command(c)).await;
                         }
                     }
                     if s.login == LoginState::NeedsUser {
@@ -61,6 +119,7 @@ pub async fn snapshot(mut cfg: SessionConfig, timeout: Duration) -> Result<Analy
                     }
                 }
                 Event::Item(item, _) => {
+                    let block = matches!(&item, Item::Block(_));
                     let config_done =
                         matches!(&item, Item::Block(b) if b.command.display == Display::Config);
                     state.apply(item, classifier, opts, None);
@@ -68,13 +127,25 @@ pub async fn snapshot(mut cfg: SessionConfig, timeout: Duration) -> Result<Analy
                         counters_sent = true;
                         // The counters of every encrypting policy (action=ipsec), as the Note says.
                         let names = state.snapshot.config.encrypting_policies();
-                        for n in names {
-                            let _ = req_tx.send(Request::Command(counters_command(&n))).await;
+                        pending.extend(names.iter().map(|n| counters_command(n)));
+                    }
+                    // One command at a time: a signal then waits for the one in flight only
+                    // before the logoff, not for the whole list.
+                    if block && stopped.is_none() && !quit_sent {
+                        match pending.pop_front() {
+                            Some(c) => {
+                                let _ = req_tx.send(Request::Command(c)).await;
+                            }
+                            None if counters_sent => {
+                                quit_sent = true;
+                                let _ = req_tx.send(Request::Quit).await;
+                            }
+                            None => {}
                         }
-                        let _ = req_tx.send(Request::Quit).await;
                     }
                 }
                 Event::Bytes(b) => {
+                    heard = Instant::now();
                     bytes += b.len() as u64;
                     // The report's header counts the lines the router sent.
                     lines += b.iter().filter(|&&c| c == b'\n').count();
@@ -90,18 +161,23 @@ pub async fn snapshot(mut cfg: SessionConfig, timeout: Duration) -> Result<Analy
             }
         }
     };
-    if tokio::time::timeout(timeout, run).await.is_err() {
+    let timed_out = tokio::time::timeout(timeout, run).await.is_err();
+    if let Some((n, _)) = stopped {
         task.abort();
-        return Err(format!(
+        return Err(SnapshotError::Signal(n));
+    }
+    if timed_out {
+        task.abort();
+        return Err(SnapshotError::Failed(format!(
             "no complete answer within {} s (is the router at its prompt? is the baud rate right?)",
             timeout.as_secs()
-        ));
+        )));
     }
     let _ = task.await;
     if !counters_sent {
-        return Err(
-            error.unwrap_or_else(|| "the session ended before the snapshot was complete".into())
-        );
+        return Err(SnapshotError::Failed(error.unwrap_or_else(|| {
+            "the session ended before the snapshot was complete".into()
+        })));
     }
     let findings = state.findings(false);
     Ok(Analysis {

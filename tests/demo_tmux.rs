@@ -6,161 +6,22 @@
 //! tests running in parallel and the user's own tmux never meet; the server is killed when
 //! the test ends, also when it fails.
 
+#[path = "support/tmux.rs"]
+mod tmux;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::process::Command;
 use std::time::{Duration, Instant};
+use tmux::{binary, Tmux};
 
-/// The binary to drive: the release build, as a user runs it, when it is there and newer
-/// than the test profile's build (CI runs `cargo build --release` before the tests, see
-/// `.ci/run`); otherwise the binary cargo built for these tests.
-fn binary() -> PathBuf {
-    let debug = PathBuf::from(env!("CARGO_BIN_EXE_tunnelscope"));
-    let release = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/tunnelscope");
-    let modified = |p: &Path| p.metadata().and_then(|m| m.modified()).ok();
-    // CI builds the release binary from the same sources just before the tests: use it, as
-    // a user runs it.
-    if std::env::var("CI").as_deref() == Ok("true") {
-        assert!(
-            release.exists(),
-            "CI must build the release binary first (cargo build --release)"
-        );
-        return release;
-    }
-    match (modified(&release), modified(&debug)) {
-        (Some(r), Some(d)) if r >= d => release,
-        (Some(_), None) => release,
-        _ => debug,
-    }
+/// The demo started from the pane's shell, and the checks after it ends.
+trait Demo {
+    fn run_demo(&self);
+    fn run_demo_then(&self, then: &str);
+    fn assert_restored(&self);
 }
 
-/// A tmux server of our own (socket in a private directory) with one session running `sh`.
-struct Tmux {
-    dir: PathBuf,
-    socket: PathBuf,
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd().arg("kill-server").output();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn tmux_missing(e: std::io::Error) -> ! {
-    panic!(
-        "cannot run tmux ({e}): these end-to-end tests need it; install it \
-         (Debian/Ubuntu: `apt-get install tmux`, macOS: `brew install tmux`)"
-    )
-}
-
-impl Tmux {
-    fn start(width: u16, height: u16) -> Tmux {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "ts-tmux-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let t = Tmux {
-            socket: dir.join("sock"),
-            dir,
-        };
-        let out = t
-            .cmd()
-            .args(["-f", "/dev/null", "new-session", "-d", "-s", "ts", "-x"])
-            .arg(width.to_string())
-            .arg("-y")
-            .arg(height.to_string())
-            .arg("env PS1='$ ' sh")
-            .output()
-            .unwrap_or_else(|e| tmux_missing(e));
-        assert!(out.status.success(), "tmux new-session: {}", err(&out));
-        t.ok(&["set", "-g", "escape-time", "0"]);
-        t.ok(&["set", "-g", "window-size", "manual"]);
-        t.ok(&[
-            "resize-window",
-            "-t",
-            "ts",
-            "-x",
-            &width.to_string(),
-            "-y",
-            &height.to_string(),
-        ]);
-        let size = t.display("#{pane_width}x#{pane_height}");
-        assert_eq!(size, format!("{width}x{height}"), "pane size");
-        t
-    }
-
-    fn cmd(&self) -> Command {
-        let mut c = Command::new("tmux");
-        c.arg("-S").arg(&self.socket).env_remove("TMUX");
-        c
-    }
-
-    fn ok(&self, args: &[&str]) -> Output {
-        let out = self
-            .cmd()
-            .args(args)
-            .output()
-            .unwrap_or_else(|e| tmux_missing(e));
-        assert!(out.status.success(), "tmux {args:?}: {}", err(&out));
-        out
-    }
-
-    fn display(&self, format: &str) -> String {
-        let out = self.ok(&["display-message", "-p", "-t", "ts", format]);
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-
-    /// Text typed as is.
-    fn type_text(&self, text: &str) {
-        self.ok(&["send-keys", "-t", "ts", "-l", text]);
-    }
-
-    /// Keys by tmux's names (`Enter`, `Down`, `Escape`, `Tab`, `BTab`), or characters.
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "ts"];
-        args.extend_from_slice(keys);
-        self.ok(&args);
-    }
-
-    /// The screen as text.
-    fn capture(&self) -> String {
-        let out = self.ok(&["capture-pane", "-p", "-t", "ts"]);
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// The screen with its colours as escape sequences.
-    fn capture_ansi(&self) -> String {
-        let out = self.ok(&["capture-pane", "-p", "-e", "-t", "ts"]);
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Capture every 200 ms until `ok` holds, up to `within`; the screen that satisfied it.
-    fn wait(&self, what: &str, within: Duration, ok: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + within;
-        loop {
-            let screen = self.capture();
-            if ok(&screen) {
-                return screen;
-            }
-            if Instant::now() >= deadline {
-                panic!(
-                    "not seen within {} s: {what}\n--- screen ---\n{screen}--- end ---",
-                    within.as_secs_f64()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-
-    fn wait_for(&self, text: &str, within: Duration) -> String {
-        self.wait(&format!("{text:?}"), within, |s| s.contains(text))
-    }
-
+impl Demo for Tmux {
     /// Start the demo from the shell, with config and data directories of its own (no user
     /// keymap read, no capture left in the user's data directory).
     fn run_demo(&self) {
@@ -201,7 +62,7 @@ impl Tmux {
     }
 }
 
-fn err(out: &Output) -> String {
+fn err(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
@@ -740,4 +601,68 @@ fn snapshot_header_counts_the_lines_read() {
         counts.len() >= 2 && counts[0] > 1000 && counts[1] > 20,
         "bytes and lines counted: {header}"
     );
+}
+
+/// Item 5 (review): SIGINT (a `kill -INT`, not a key: the screen reads keys raw) and SIGQUIT
+/// end the screen as SIGTERM does: the terminal restored (main screen, cursor shown, cooked
+/// line discipline) and the conventional exit status, 130 and 131. SIGINT once killed it at
+/// once, leaving the alternate screen on, the cursor hidden and the tty raw.
+#[test]
+fn demo_restores_the_terminal_after_sigint_and_sigquit() {
+    for (signal, status) in [("INT", 130), ("QUIT", 131)] {
+        let t = Tmux::start(100, 30);
+        t.run_demo_then("; echo exit=$?");
+        t.wait_for("ISAKMP SAs (1)", secs(5));
+        let pid = child_of_pane(&t);
+        let out = Command::new("kill")
+            .args([format!("-{signal}"), pid.to_string()])
+            .output()
+            .expect("run kill");
+        assert!(out.status.success(), "kill: {}", err(&out));
+        t.assert_restored();
+        t.wait_for(&format!("exit={status}"), secs(5));
+    }
+}
+
+/// Item 7 (review): `--capture` naming a file that is there already, or a symbolic link
+/// (dangling or not), is refused before the screen starts, with a message and exit status 2;
+/// the file and the link's target are left untouched. It once started, recorded nothing and
+/// said nothing.
+#[test]
+fn demo_refuses_a_capture_file_that_exists_or_is_a_link() {
+    let dir = std::env::temp_dir().join(format!("ts-capture-exists-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let existing = dir.join("existing.cap");
+    std::fs::write(&existing, "keep me\n").unwrap();
+    let target = dir.join("target.txt");
+    std::fs::write(&target, "the link's target\n").unwrap();
+    let link = dir.join("link.cap");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let dangling_target = dir.join("not-there.txt");
+    let dangling = dir.join("dangling.cap");
+    std::os::unix::fs::symlink(&dangling_target, &dangling).unwrap();
+    for path in [&existing, &link, &dangling] {
+        let t = Tmux::start(120, 30);
+        t.run_demo_then(&format!(" --capture '{}'; echo exit=$?", path.display()));
+        let screen = t.wait("the exit status", secs(10), |s| {
+            s.lines().any(|l| l.starts_with("exit="))
+        });
+        assert!(screen.lines().any(|l| l.trim_end() == "exit=2"), "{screen}");
+        assert!(
+            screen.contains("--capture") && screen.contains("there already"),
+            "a clear message: {screen}"
+        );
+        assert_eq!(t.display("#{alternate_on}"), "0");
+    }
+    assert_eq!(std::fs::read_to_string(&existing).unwrap(), "keep me\n");
+    assert_eq!(
+        std::fs::read_to_string(&target).unwrap(),
+        "the link's target\n"
+    );
+    assert!(
+        !dangling_target.exists(),
+        "nothing created through the link"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

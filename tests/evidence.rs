@@ -1175,3 +1175,42 @@ fn secrets_typed_as_arguments_are_withheld_everywhere() {
         "{report}\n{json}"
     );
 }
+
+/// Issue 8 items 9 and 10: `show enco` however it is spelled shows key values, and a secret
+/// argument with spaces around its `=` (or an SNMP community) is a secret: none reach the
+/// capture file.
+#[test]
+fn key_displays_and_secret_arguments_of_any_spelling_are_withheld() {
+    let dir = test_dir("keys-spellings");
+    for (i, cmd) in [
+        "show enco key",
+        "show enco key = 1",
+        "sh enco ke=1",
+        "show enc",
+        "sh   enco",
+        "show enco",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let path = dir.join(format!("spelling{i}.tscap"));
+        let mut w = CaptureWriter::create(&path, &Header::default(), false).unwrap();
+        w.received(b"SecOff Peer1> ");
+        w.sent(format!("{cmd}\r").as_bytes(), false);
+        w.received(b"Value ........ 0xDEADBEEFCAFE\r\nSecOff Peer1> ");
+        drop(w);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.contains("DEADBEEF"), "{cmd}: {text}");
+    }
+    let path = dir.join("args.tscap");
+    let mut w = CaptureWriter::create(&path, &Header::default(), false).unwrap();
+    w.sent(b"add user=x password = SPACED04\r", false);
+    w.received(b"add user=x password = SPACED04\r\nSecOff Peer1> ");
+    w.sent(b"set snmp community=C0MMUN1TY\r", false);
+    w.received(b"set snmp community=C0MMUN1TY\r\nSecOff Peer1> ");
+    drop(w);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains("SPACED04"), "{text}");
+    assert!(!text.contains("C0MMUN1TY"), "{text}");
+    assert!(text.contains("password = <withheld: secret>"), "{text}");
+}

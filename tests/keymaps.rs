@@ -514,3 +514,98 @@ fn the_listing_shows_every_binding_aligned() {
         }
     }
 }
+
+/// `tunnelscope` itself, run with `args`: (success, stdout, stderr).
+fn run_tunnelscope(args: &[&str]) -> (bool, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tunnelscope"))
+        .args(args)
+        .env_remove("TUNNELSCOPE_RULES")
+        .output()
+        .expect("run tunnelscope");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A description that would drive the terminal (OSC 52 clipboard write, window title, 8-bit
+/// CSI) or hide text (right-to-left override, zero-width space) is refused when the keymap
+/// loads, at its place in the file, so `tunnelscope keys` never prints it.
+#[test]
+fn keys_refuses_a_description_with_terminal_controls() {
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "osc",
+            r#"desc = "\u001b]52;c;QQ==\u0007\u001b]0;PWN\u0007\u009b2J\u202eevil""#,
+            "U+001B",
+        ),
+        ("c1", r#"desc = "x\u009b2J""#, "U+009B"),
+        ("rlo", r#"desc = "evil\u202etxt.exe""#, "U+202E"),
+        ("zwsp", r#"desc = "qu\u200bit""#, "U+200B"),
+        ("del", r#"desc = "a\u007fb""#, "U+007F"),
+    ];
+    for (name, desc, code) in cases {
+        let path = temp_file(
+            &format!("desc-{name}"),
+            &format!("# mine\nglobal = [\n  {{ on = \"z\", run = \"zoom\", {desc} }},\n]\n"),
+        );
+        let shown = path.display().to_string();
+        let (ok, stdout, stderr) = run_tunnelscope(&["keys", "--keymap", &shown]);
+        assert!(!ok, "{name}: accepted\n{stdout}");
+        assert!(
+            stderr.contains(&format!("{shown}:3:")) && stderr.contains(code),
+            "{name}: {stderr}"
+        );
+        for bad in ['\u{1b}', '\u{9b}', '\u{202e}', '\u{200b}', '\u{7f}'] {
+            assert!(
+                !stdout.contains(bad) && !stderr.contains(bad),
+                "{name}: {bad:?} reached the terminal"
+            );
+        }
+        remove_temp(&path);
+    }
+    // Plain text, accents and all, is still a description.
+    let path = temp_file(
+        "desc-plain",
+        "global = [{ on = \"z\", run = \"zoom\", desc = \"agrandir la fenêtre\" }]\n",
+    );
+    let (ok, stdout, stderr) = run_tunnelscope(&["keys", "--keymap", &path.display().to_string()]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("agrandir la fenêtre"), "{stdout}");
+    remove_temp(&path);
+}
+
+/// Keymap and rules files are read with a 1 MiB cap: a device that never ends or a runaway
+/// file is refused with a message saying so, before it is all in memory.
+#[test]
+fn keymap_and_rules_files_larger_than_1_mib_are_refused() {
+    let (ok, _, stderr) = run_tunnelscope(&["keys", "--keymap", "/dev/zero"]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("/dev/zero: larger than 1 MiB: not a keymap"),
+        "{stderr}"
+    );
+    // A big regular file of valid entries is refused the same way.
+    let entry = "  { on = \"z\", run = \"zoom\" },\n";
+    let big = format!(
+        "global = [\n{}]\n",
+        entry.repeat(2 * 1024 * 1024 / entry.len())
+    );
+    let path = temp_file("big", &big);
+    let shown = path.display().to_string();
+    let (ok, _, stderr) = run_tunnelscope(&["keys", "--keymap", &shown]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("larger than 1 MiB: not a keymap"),
+        "{stderr}"
+    );
+    remove_temp(&path);
+
+    let (ok, _, stderr) = run_tunnelscope(&["analyze", "--rules", "/dev/zero", "/dev/null"]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("/dev/zero: larger than 1 MiB: not a rules file"),
+        "{stderr}"
+    );
+}

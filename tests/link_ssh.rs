@@ -489,9 +489,12 @@ async fn learned_known_hosts_file_is_private_and_starts_with_the_key() {
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&kh), 0o600);
     assert_eq!(mode(kh.parent().unwrap()), 0o700);
-    // A link planted at the known_hosts path is not written through.
+    // A link planted at the known_hosts path, to another user's file, is not written
+    // through. (A link to the user's own file is followed, as OpenSSH follows a dotfile
+    // manager's link; the test runs as root, so the victim is given to `nobody`.)
     let victim = sshd.dir.join("victim");
     std::fs::write(&victim, "keep\n").unwrap();
+    std::os::unix::fs::chown(&victim, Some(65534), Some(65534)).unwrap();
     let link = sshd.dir.join("linked_known_hosts");
     std::os::unix::fs::symlink(&victim, &link).unwrap();
     o.ssh.known_hosts = Some(link);
@@ -570,4 +573,90 @@ async fn connection_refused_is_a_clear_error() {
         Err(e) => panic!("wrong error: {e}"),
         Ok(_) => panic!("connected to a closed port"),
     }
+}
+
+/// A key on an `@revoked` line is refused under every policy, alone or beside a plain line
+/// for the same key (OpenSSH refuses it so); nothing is appended and no password is sent.
+#[tokio::test]
+#[ignore = "needs root: starts sshd, which logs in a local test account (tests/run.sh runs it as root)"]
+async fn revoked_host_key_is_refused_under_every_policy() {
+    let sshd = Sshd::start(CLI);
+    let kh = sshd.dir.join("client_known_hosts");
+    let name = sshd.known_hosts_name();
+    let key = sshd::key_line(&sshd.host_keys[0]);
+    let revoked = format!("@revoked {name} {key}\n");
+    let both = format!("{name} {key}\n@revoked {name} {key}\n");
+    for (text, line) in [(&revoked, "line 1"), (&both, "line 2")] {
+        for policy in [
+            HostKeyPolicy::AcceptNew,
+            HostKeyPolicy::Strict,
+            HostKeyPolicy::Ask,
+        ] {
+            std::fs::write(&kh, text).unwrap();
+            let o = with_password(opts(&sshd, policy), &sshd.password);
+            let e = open_err(&sshd, &o).await;
+            assert!(e.contains("revoked"), "{policy:?}: {e}");
+            assert!(e.contains(line), "{policy:?}: {e}");
+            assert!(e.contains(&sshd.host_fingerprint()), "{policy:?}: {e}");
+            assert_eq!(&std::fs::read_to_string(&kh).unwrap(), text, "{policy:?}");
+        }
+    }
+    assert!(
+        !sshd.log().contains("Accepted password") && !sshd.log().contains("Failed password"),
+        "a password was tried: {}",
+        sshd.log()
+    );
+}
+
+/// An `@cert-authority` line holding the host's own key is not a record of that key: under
+/// strict the host is still unknown.
+#[tokio::test]
+#[ignore = "needs root: starts sshd, which logs in a local test account (tests/run.sh runs it as root)"]
+async fn cert_authority_line_is_not_a_host_key() {
+    let sshd = Sshd::start(CLI);
+    let kh = sshd.dir.join("client_known_hosts");
+    let text = format!(
+        "@cert-authority {} {}\n",
+        sshd.known_hosts_name(),
+        sshd::key_line(&sshd.host_keys[0])
+    );
+    std::fs::write(&kh, &text).unwrap();
+    let o = with_password(opts(&sshd, HostKeyPolicy::Strict), &sshd.password);
+    let e = open_err(&sshd, &o).await;
+    assert!(e.contains("is not known"), "{e}");
+    assert_eq!(std::fs::read_to_string(&kh).unwrap(), text);
+}
+
+/// A pre-login banner that is not valid UTF-8 (a lone 0x9b byte) cannot be read by the SSH
+/// library, which drops the connection: the error says so, instead of blaming missing
+/// credentials ("no password or key to log in with (the router accepts: )"). A UTF-8 banner
+/// logs in.
+#[tokio::test]
+#[ignore = "needs root: starts sshd, which logs in a local test account (tests/run.sh runs it as root)"]
+async fn banner_that_is_not_utf8_is_named_and_a_utf8_banner_logs_in() {
+    let banners = std::env::temp_dir().join(format!("tunnelscope-banner-{}", std::process::id()));
+    std::fs::create_dir_all(&banners).unwrap();
+    let bad = banners.join("bad");
+    std::fs::write(&bad, b"Authorised use only \x9b\n").unwrap();
+    let good = banners.join("good");
+    std::fs::write(&good, "Autorisé – authorised use only\n").unwrap();
+
+    let mut so = SshdOptions::new(CLI);
+    so.extra_config = vec![format!("Banner {}", bad.display())];
+    let sshd = Sshd::start_with(so);
+    let o = with_password(opts(&sshd, HostKeyPolicy::AcceptNew), &sshd.password);
+    let e = open_err(&sshd, &o).await;
+    assert!(e.contains("banner is not valid UTF-8"), "{e}");
+    assert!(!e.contains("no password or key to log in with"), "{e}");
+    drop(sshd);
+
+    let mut so = SshdOptions::new(CLI);
+    so.extra_config = vec![format!("Banner {}", good.display())];
+    let sshd = Sshd::start_with(so);
+    let o = with_password(opts(&sshd, HostKeyPolicy::AcceptNew), &sshd.password);
+    let mut link = open(&sshd, &o)
+        .await
+        .expect("a UTF-8 banner must not stop the login");
+    check_console(&mut link, &sshd).await;
+    let _ = std::fs::remove_dir_all(&banners);
 }

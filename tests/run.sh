@@ -45,8 +45,8 @@ fi
 cargo build --release --locked
 
 if $root; then
-  cargo test --locked -- --include-ignored "$@"
+  cargo test --locked --no-fail-fast -- --include-ignored "$@"
 else
   echo "tests/run.sh: not root: the tests that need root (marked \"needs root\") are not run; run as root (as CI does) to run them too" >&2
-  cargo test --locked -- "$@"
+  cargo test --locked --no-fail-fast -- "$@"
 fi

@@ -169,6 +169,7 @@ fn scrollback_is_bounded_in_bytes_and_cut_lines_say_how_long_they_were() {
             entry: Entry::Line(DebugEvent {
                 line: n + 1,
                 file: None,
+                time: None,
                 phase: Phase::One,
                 failure: false,
                 text: big.clone(),

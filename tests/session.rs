@@ -827,6 +827,41 @@ fn busy_polling(cfg: &mut SessionConfig) {
     p.share = 0.5;
 }
 
+/// Types `logoff` key by key (as in passthrough) and checks what follows: the router got the
+/// line whole, went to its login prompt, and the session logged in again cleanly (user name
+/// only at `login:`, the password only at the `Password:` after it, no command at either)
+/// and polled again, with no "Login incorrect".
+async fn type_logoff_and_log_in_again(run: &mut Run, label: &str, within: Duration) {
+    let (recv_at, wire_at) = (run.received.len(), run.wire.len());
+    let before = run.count("show ipsec sa");
+    type_slowly(&run.req, "logoff\r").await;
+    let ok = run
+        .until(within, |r| {
+            r.received[recv_at..].contains("login:")
+                && logged_in(r)
+                && r.count("show ipsec sa") > before
+        })
+        .await;
+    assert!(
+        ok,
+        "{label}: not logged in again: {:?} {:?} {:?}",
+        run.last_status(),
+        run.errors,
+        &run.wire[wire_at..]
+    );
+    assert_clean_logins(&run.wire, wire_at);
+    assert!(
+        run.received[recv_at..].contains("logoff\r\n"),
+        "{label}: the typed line reached the router whole: {:?}",
+        &run.wire[wire_at..]
+    );
+    assert!(
+        !run.received[recv_at..].contains("Login incorrect"),
+        "{label}: {:?}",
+        &run.wire[wire_at..]
+    );
+}
+
 /// Keys one by one as passthrough sends them, at a person's pace (polls run meanwhile).
 /// The router must get the line whole: its echo shows it after the prompt in one piece.
 async fn type_slowly(req: &mpsc::Sender<Request>, text: &str) {
@@ -1055,34 +1090,8 @@ async fn typed_logoff_over_telnet_logs_in_again_cleanly() {
             run.last_status()
         );
         tokio::time::sleep(Duration::from_millis(10 + 23 * attempt)).await;
-        let (recv_at, wire_at) = (run.received.len(), run.wire.len());
-        let before = run.count("show ipsec sa");
-        type_slowly(&run.req, "logoff\r").await;
-        let ok = run
-            .until(Duration::from_secs(20), |r| {
-                r.received[recv_at..].contains("login:")
-                    && logged_in(r)
-                    && r.count("show ipsec sa") > before
-            })
+        type_logoff_and_log_in_again(&mut run, &format!("try {attempt}"), Duration::from_secs(20))
             .await;
-        assert!(
-            ok,
-            "try {attempt}: not logged in again: {:?} {:?} {:?}",
-            run.last_status(),
-            run.errors,
-            &run.wire[wire_at..]
-        );
-        assert_clean_logins(&run.wire, wire_at);
-        assert!(
-            run.received[recv_at..].contains("logoff\r\n"),
-            "the typed line reached the router whole: {:?}",
-            &run.wire[wire_at..]
-        );
-        assert!(
-            !run.received[recv_at..].contains("Login incorrect"),
-            "try {attempt}: {:?}",
-            &run.wire[wire_at..]
-        );
         assert!(run.statuses.iter().all(|s| s.login != LoginState::Failed));
         run.req.send(Request::Quit).await.unwrap();
         assert!(run.until(Duration::from_secs(10), |r| r.ended).await);
@@ -1136,34 +1145,8 @@ async fn typed_logoff_over_a_pty_logs_in_again_cleanly() {
                 .await
         );
         tokio::time::sleep(Duration::from_millis(40 * round)).await;
-        let (recv_at, wire_at) = (run.received.len(), run.wire.len());
-        let before = run.count("show ipsec sa");
-        type_slowly(&run.req, "logoff\r").await;
-        let ok = run
-            .until(Duration::from_secs(30), |r| {
-                r.received[recv_at..].contains("login:")
-                    && logged_in(r)
-                    && r.count("show ipsec sa") > before
-            })
+        type_logoff_and_log_in_again(&mut run, &format!("round {round}"), Duration::from_secs(30))
             .await;
-        assert!(
-            ok,
-            "round {round}: {:?} {:?} {:?}",
-            run.last_status(),
-            run.errors,
-            &run.wire[wire_at..]
-        );
-        assert_clean_logins(&run.wire, wire_at);
-        assert!(
-            run.received[recv_at..].contains("logoff\r\n"),
-            "the typed line reached the router whole: {:?}",
-            &run.wire[wire_at..]
-        );
-        assert!(
-            !run.received[recv_at..].contains("Login incorrect"),
-            "round {round}: {:?}",
-            &run.wire[wire_at..]
-        );
     }
     assert!(run.statuses.iter().all(|s| s.login != LoginState::Failed));
     run.req.send(Request::Quit).await.unwrap();
@@ -1339,6 +1322,280 @@ async fn a_swallowed_prompt_is_brought_back_with_a_cr() {
     assert!(
         !run.marks.iter().any(|m| m.contains("link lost")),
         "no reconnect needed: {:?}",
+        run.marks
+    );
+    let _ = run.req.send(Request::Quit).await;
+    assert!(run.until(Duration::from_secs(10), |r| r.ended).await);
+}
+
+/// A scripted router on an in-memory cable, after the reviewer's fake.py (issue 8, items 3,
+/// 4, 13): it logs in anyone; then each line it gets is answered by its mode. It keeps every
+/// byte it received.
+#[derive(Clone)]
+enum Fake {
+    /// Echoes the password at login (in two pieces, as a slow echo would come).
+    LoginEcho,
+    /// Answers `show isakmp sa` with `Manager Peer1> Password: `, and the next line with
+    /// `% Unknown command "<line>"`.
+    PwEcho,
+    /// Answers the first command with this prompt text.
+    Prompt(&'static str),
+    /// Drops back to the login prompt after every command.
+    Relogin,
+    /// Runs every command (with no output).
+    Plain,
+}
+
+const FAKE_PW: &str = "S3cretPW99";
+const FAKE_PROMPT: &[u8] = b"\r\nManager Peer1> ";
+
+fn fake_router(mode: Fake, got: Arc<std::sync::Mutex<Vec<u8>>>) -> Link {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (ours, theirs) = tokio::io::duplex(1 << 16);
+    tokio::spawn(async move {
+        let (mut r, mut w) = tokio::io::split(theirs);
+        let mut state = "login";
+        let mut buf = Vec::new();
+        let mut asked = false;
+        let mut b = [0u8; 4096];
+        loop {
+            let n = match r.read(&mut b).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            if let Ok(mut g) = got.lock() {
+                g.extend_from_slice(&b[..n]);
+            }
+            buf.extend_from_slice(&b[..n]);
+            while let Some(i) = buf.iter().position(|c| *c == b'\r' || *c == b'\n') {
+                let line: Vec<u8> = buf.drain(..=i).take(i).collect();
+                if line.is_empty() && buf.first() == Some(&b'\n') {
+                    buf.remove(0);
+                }
+                let mut out = Vec::new();
+                match state {
+                    "login" if line.is_empty() => out.extend_from_slice(b"\r\nPeer1 login: "),
+                    "login" => {
+                        out.extend_from_slice(&line);
+                        out.extend_from_slice(b"\r\nPassword: ");
+                        state = "pw";
+                    }
+                    "pw" => {
+                        if matches!(mode, Fake::LoginEcho) {
+                            let _ = w.write_all(&line[..3.min(line.len())]).await;
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                            out.extend_from_slice(&line[3.min(line.len())..]);
+                        }
+                        out.extend_from_slice(FAKE_PROMPT);
+                        state = "cmd";
+                    }
+                    "setpw1" => {
+                        out.extend_from_slice(b"\r\nNew password: ");
+                        state = "setpw2";
+                    }
+                    "setpw2" => {
+                        out.extend_from_slice(b"\r\nConfirm: ");
+                        state = "setpw3";
+                    }
+                    "setpw3" => {
+                        out.extend_from_slice(b"\r\nInfo: password changed.");
+                        out.extend_from_slice(FAKE_PROMPT);
+                        state = "cmd";
+                    }
+                    _ => {
+                        out.extend_from_slice(&line);
+                        let text = String::from_utf8_lossy(&line).trim().to_string();
+                        if text == "set password" {
+                            out.extend_from_slice(b"\r\nOld password: ");
+                            state = "setpw1";
+                        } else if text.starts_with("logoff") || matches!(mode, Fake::Relogin) {
+                            out.extend_from_slice(b"\r\n\r\nPeer1 login: ");
+                            state = "login";
+                        } else if matches!(mode, Fake::PwEcho) && asked {
+                            asked = false;
+                            out.extend_from_slice(b"\r\n% Unknown command \"");
+                            out.extend_from_slice(&line);
+                            out.extend_from_slice(b"\"");
+                            out.extend_from_slice(FAKE_PROMPT);
+                        } else if matches!(mode, Fake::PwEcho) && text == "show isakmp sa" {
+                            asked = true;
+                            out.extend_from_slice(FAKE_PROMPT);
+                            out.extend_from_slice(b"Password: ");
+                        } else if let (Fake::Prompt(p), false) = (&mode, asked) {
+                            asked = true;
+                            out.extend_from_slice(b"\r\n");
+                            out.extend_from_slice(p.as_bytes());
+                        } else {
+                            out.extend_from_slice(FAKE_PROMPT);
+                        }
+                    }
+                }
+                if w.write_all(&out).await.is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    let (r, w) = tokio::io::split(ours);
+    Link {
+        reader: Box::new(r),
+        writer: Box::new(w),
+        description: "fake router".into(),
+        bytes_per_sec: None,
+        authenticated: false,
+    }
+}
+
+/// A session as `manager` against a fake router (one link, no reconnect).
+fn fake_run(mode: Fake, poll_secs: u64) -> (Run, Arc<std::sync::Mutex<Vec<u8>>>) {
+    let got = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let g = got.clone();
+    let mut cfg = config(FAKE_PW, poll_secs);
+    cfg.user = Some("manager".into());
+    cfg.reconnect = false;
+    let open = move || std::future::ready(Ok(fake_router(mode.clone(), g.clone())));
+    (Run::start(cfg, open), got)
+}
+
+fn times_sent(got: &Arc<std::sync::Mutex<Vec<u8>>>, text: &str) -> usize {
+    let g = got.lock().map(|g| g.clone()).unwrap_or_default();
+    String::from_utf8_lossy(&g).matches(text).count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_the_router_echoes_is_withheld() {
+    // (a) Echoed at login, in two pieces.
+    let (mut run, got) = fake_run(Fake::LoginEcho, 1);
+    let ok = run
+        .until(Duration::from_secs(10), |r| {
+            logged_in(r) && r.count("show isakmp sa") >= 1
+        })
+        .await;
+    assert!(ok, "received {:?} marks {:?}", run.received, run.marks);
+    assert_eq!(times_sent(&got, FAKE_PW), 1);
+    assert!(!run.received.contains(FAKE_PW), "{:?}", run.received);
+    assert!(!run.received.contains("S3c"), "{:?}", run.received);
+    assert!(
+        run.received.contains("[withheld: password]"),
+        "{:?}",
+        run.received
+    );
+    assert!(
+        run.unsolicited.iter().all(|l| !l.contains("S3c")),
+        "{:?}",
+        run.unsolicited
+    );
+    let _ = run.req.send(Request::Quit).await;
+    assert!(run.until(Duration::from_secs(10), |r| r.ended).await);
+
+    // (b) `Password: ` straight after the prompt: not answered, so never echoed back.
+    let (mut run, got) = fake_run(Fake::PwEcho, 1);
+    let ok = run
+        .until(Duration::from_secs(10), |r| {
+            r.marks.iter().any(|m| m.contains("not answered"))
+        })
+        .await;
+    assert!(ok, "received {:?} marks {:?}", run.received, run.marks);
+    // Some polls later, still only the login's password went out.
+    run.until(Duration::from_secs(3), |_| false).await;
+    assert_eq!(times_sent(&got, FAKE_PW), 1, "{:?}", run.sent);
+    assert!(!run.received.contains(FAKE_PW), "{:?}", run.received);
+    let _ = run.req.send(Request::Quit).await;
+    assert!(run.until(Duration::from_secs(10), |r| r.ended).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stored_password_goes_only_to_the_login_prompt() {
+    for asked in [
+        "Old password: ",
+        "ISAKMP: peer says Password: ",
+        "Password:",
+        "PASSWORD: ",
+        "Password: \x1b[8m",
+        "More text\r\nPassword: ",
+        "Please enter password: ",
+    ] {
+        let (mut run, got) = fake_run(Fake::Prompt(asked), 1);
+        let ok = run
+            .until(Duration::from_secs(10), |r| {
+                r.marks.iter().any(|m| m.contains("not answered"))
+            })
+            .await;
+        assert!(
+            ok,
+            "{asked:?}: received {:?} marks {:?}",
+            run.received, run.marks
+        );
+        run.until(Duration::from_millis(500), |_| false).await;
+        assert_eq!(times_sent(&got, FAKE_PW), 1, "{asked:?}: {:?}", run.sent);
+        let _ = run.req.send(Request::Quit).await;
+        assert!(run.until(Duration::from_secs(10), |r| r.ended).await);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_password_is_left_to_the_user() {
+    // From the `:` command line and from passthrough: `Old password:` is the user's to answer;
+    // the answers they type go out, and the session is not taken as a failed login.
+    for by_command in [true, false] {
+        let (mut run, got) = fake_run(Fake::Plain, 0);
+        let ok = run.until(Duration::from_secs(10), logged_in).await;
+        assert!(ok, "{:?}", run.received);
+        if by_command {
+            let _ = run.req.send(Request::Command("set password".into())).await;
+        } else {
+            type_slowly(&run.req, "set password\r").await;
+        }
+        let ok = run
+            .until(Duration::from_secs(10), |r| {
+                r.marks.iter().any(|m| m.contains("not answered"))
+            })
+            .await;
+        assert!(ok, "received {:?} marks {:?}", run.received, run.marks);
+        assert_eq!(times_sent(&got, FAKE_PW), 1, "{:?}", run.sent);
+        for typed in ["0ldPw123\r", "n3wPw456\r", "n3wPw456\r"] {
+            let _ = run.req.send(Request::Raw(typed.as_bytes().to_vec())).await;
+            run.until(Duration::from_millis(400), |_| false).await;
+        }
+        let ok = run
+            .until(Duration::from_secs(5), |r| {
+                r.received.contains("password changed")
+            })
+            .await;
+        assert!(ok, "received {:?}", run.received);
+        run.until(Duration::from_millis(500), |_| false).await;
+        assert_eq!(times_sent(&got, FAKE_PW), 1, "{:?}", run.sent);
+        assert!(run.errors.is_empty(), "{:?}", run.errors);
+        assert!(
+            run.statuses.iter().all(|s| s.login != LoginState::Failed),
+            "{:?}",
+            run.statuses.last()
+        );
+        assert_eq!(
+            run.last_status().map(|s| s.login),
+            Some(LoginState::LoggedIn)
+        );
+        let _ = run.req.send(Request::Quit).await;
+        assert!(run.until(Duration::from_secs(10), |r| r.ended).await);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_router_that_logs_out_after_every_command_gets_a_back_off() {
+    let (mut run, got) = fake_run(Fake::Relogin, 1);
+    run.until(Duration::from_secs(8), |_| false).await;
+    let logins = times_sent(&got, FAKE_PW);
+    // Without a back-off this is about one a second.
+    assert!(
+        (3..=4).contains(&logins),
+        "{logins} logins in 8 s: {:?}",
+        run.marks
+    );
+    assert!(
+        run.marks
+            .iter()
+            .any(|m| m.contains("waiting 10 s before logging in again")),
+        "{:?}",
         run.marks
     );
     let _ = run.req.send(Request::Quit).await;

@@ -390,11 +390,11 @@ fn snapshot_without_a_password_asks_for_the_password() {
 mod tmux;
 
 /// Issue 8, items 2 and 19: `connect` over a pty (the simulator at the other end) leaves the
-/// console logged off when it ends, by `q`, by SIGTERM and by SIGHUP; the capture records the
-/// debug turned off and the logoff on the way out.
+/// console logged off when it ends, by `q`, by SIGTERM, by SIGHUP and (review item 5) by
+/// SIGINT; the capture records the debug turned off and the logoff on the way out.
 #[test]
-fn connect_logs_off_on_quit_sigterm_and_sighup() {
-    for how in ["q", "TERM", "HUP"] {
+fn connect_logs_off_on_quit_sigterm_sighup_and_sigint() {
+    for how in ["q", "TERM", "HUP", "INT"] {
         let rt = tokio::runtime::Runtime::new().unwrap();
         let (p, net) = console_on_a_pty(&rt, None);
         let dir = std::env::temp_dir().join(format!("ts-logoff-{}-{how}", std::process::id()));
@@ -419,11 +419,20 @@ fn connect_logs_off_on_quit_sigterm_and_sighup() {
         match how {
             "q" => t.type_text("q"),
             "TERM" => assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0),
+            "INT" => assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0),
             _ => assert_eq!(unsafe { libc::kill(pid, libc::SIGHUP) }, 0),
         }
         let end = Instant::now() + Duration::from_secs(15);
         let mut answered = false;
-        while t.exited().is_none() {
+        // Ended: tmux says so, or the process is a zombie or gone (tmux 3.3a was seen to mark
+        // the pane dead with an empty `pane_dead_status`, which `exited` does not read).
+        let ended = || {
+            t.exited().is_some()
+                || t.display("#{pane_dead}") == "1"
+                || tmux::zombie_status(pid as u32).is_some()
+                || !std::path::Path::new(&format!("/proc/{pid}")).exists()
+        };
+        while !ended() {
             let s = t.capture();
             if how == "q" && !answered && s.contains("Quit?") {
                 t.type_text("y");
@@ -449,4 +458,92 @@ fn connect_logs_off_on_quit_sigterm_and_sighup() {
         let _ = std::fs::remove_dir_all(&dir);
         rt.shutdown_background();
     }
+}
+
+/// Issue 8, item 6: `snapshot` stopped half-way by SIGTERM, SIGINT, SIGHUP or SIGQUIT logs off the
+/// console it logged in to (over a real pty at 9600 baud, the simulator at the other end), and
+/// its exit status says which signal stopped it (128 + its number, as a shell reports it).
+#[test]
+fn snapshot_stopped_by_a_signal_logs_off() {
+    for (sig, name) in [
+        (libc::SIGTERM, "TERM"),
+        (libc::SIGINT, "INT"),
+        (libc::SIGHUP, "HUP"),
+        (libc::SIGQUIT, "QUIT"),
+    ] {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let (p, net) = console_on_a_pty(&rt, Some(960));
+        let target = format!("serial:{}", p.path);
+        let mut child = Command::new(BIN)
+            .args(["snapshot", &target, "--user", "secoff", "--timeout", "60"])
+            .env("TUNNELSCOPE_PASSWORD", "secoff")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run tunnelscope");
+        wait_until(
+            &format!("{name}: logged in"),
+            Duration::from_secs(20),
+            || net.consoles_logged_in() == 1,
+        );
+        // A command is under way (they go out as soon as the prompt is there).
+        std::thread::sleep(Duration::from_millis(300));
+        let pid = i32::try_from(child.id()).unwrap();
+        assert_eq!(unsafe { libc::kill(pid, sig) }, 0);
+        let t = Instant::now();
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(15),
+                "{name}: snapshot did not end"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let mut err = String::new();
+        let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+        assert_eq!(status.code(), Some(128 + sig), "{name}: {status:?} {err}");
+        eprintln!(
+            "{name}: snapshot ended {:.1} s after the signal",
+            t.elapsed().as_secs_f64()
+        );
+        wait_until(
+            &format!("{name}: the console logged off"),
+            Duration::from_secs(3),
+            || net.consoles_logged_in() == 0,
+        );
+        rt.shutdown_background();
+    }
+}
+
+/// Issue 8, item 7 (review): `connect --capture` naming a file that is there already is
+/// refused before the link is opened (nothing reaches the router: its console is never logged
+/// in to), with a message and exit status 2; the file is left as it was.
+#[test]
+fn connect_refuses_a_capture_file_that_is_there_already() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (p, net) = console_on_a_pty(&rt, None);
+    let dir = std::env::temp_dir().join(format!("ts-cap-exists-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let capture = dir.join("cap.txt");
+    std::fs::write(&capture, "keep me\n").unwrap();
+    let command = format!(
+        "{} connect serial:{} --user secoff --capture {}; echo exit=$?; sleep 30",
+        tmux::binary().display(),
+        p.path,
+        capture.display()
+    );
+    let t = tmux::Tmux::start_with(120, 40, &command, &[("TUNNELSCOPE_PASSWORD", "secoff")]);
+    let screen = t.wait_for("exit=", Duration::from_secs(10));
+    assert!(screen.contains("exit=2"), "{screen}");
+    assert!(screen.contains("there already"), "{screen}");
+    assert_eq!(std::fs::read_to_string(&capture).unwrap(), "keep me\n");
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(net.consoles_logged_in(), 0, "nothing reached the router");
+    drop(t);
+    let _ = std::fs::remove_dir_all(&dir);
+    rt.shutdown_background();
 }

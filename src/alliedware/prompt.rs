@@ -172,6 +172,13 @@ pub fn is_password_prompt(line: &str) -> bool {
     t.len() >= 9 && t[t.len() - 9..].eq_ignore_ascii_case(b"password:")
 }
 
+/// A bare `Password:` prompt, alone on its line (spaces around it allowed): the only one
+/// the security officer's re-authentication prints, and the only one answered with the
+/// stored password outside a login.
+pub fn is_bare_password_prompt(line: &str) -> bool {
+    line.trim() == "Password:"
+}
+
 /// Where the pager prompt starts in `line`, and where it ends (exclusive), if it is complete.
 /// The long form ends at its closing bracket; the bare form at the mark itself.
 pub fn find_pager(line: &str) -> Option<(usize, usize)> {
@@ -244,6 +251,16 @@ mod tests {
         assert!(!is_password_prompt("Password: is set"));
         assert!(!is_password_prompt("ééééé"));
         assert!(is_password_prompt("Mot de passe é Password:"));
+        assert!(is_bare_password_prompt("Password: "));
+        for not_bare in [
+            "Old password:",
+            "ISAKMP: peer says Password:",
+            "PASSWORD:",
+            "Please enter password:",
+            "Manager Peer1> Password:",
+        ] {
+            assert!(!is_bare_password_prompt(not_bare), "{not_bare}");
+        }
         let full = "--More-- (<space> = next page, <CR> = one line, C = continuous, Q = quit)";
         assert_eq!(find_pager(full), Some((0, full.len())));
         assert_eq!(find_pager("--More--"), Some((0, 8)));

@@ -5,7 +5,8 @@
 //! Always secret, whatever the command (abbreviations of these names included):
 //! `value=` (`create enco key=N type=general value=...`), `password=` (`set user=NAME
 //! password=...`, `add user=NAME password=...`), `passphrase=`, `secret=`, `authpassword=`,
-//! `privpassword=`, `presharedkey=`.
+//! `privpassword=`, `presharedkey=`, `community=` (`create snmp community=...`: the SNMP
+//! community is a password). Spaces around the `=` (`password = x`) are allowed.
 //!
 //! `key=` is a key *id* in most commands (`create enco key=1`, `create isakmp policy=...
 //! key=1`): it is a secret only in the commands of the authentication servers (`tacplus`,
@@ -26,6 +27,7 @@ const SECRET_ARGS: &[(&str, usize)] = &[
     ("authpassword", 5),
     ("privpassword", 5),
     ("presharedkey", 4),
+    ("community", 4),
 ];
 
 /// Objects of the commands where `key=` is the shared key, not a key id.
@@ -78,6 +80,12 @@ pub struct ArgScanner {
     word: String,
     /// A word of this line (before the byte now read) names an authentication server.
     key_server: bool,
+    /// The word that ended at the last space, for an `=` written after a space
+    /// (`password = x`).
+    last_word: String,
+    /// The value being read has had a byte other than a space (spaces before it, as in
+    /// `password= x`, are skipped).
+    value_started: bool,
     /// The line so far (up to `MAX_LINE`), to read again after a backspace.
     line: Vec<u8>,
     overflow: bool,
@@ -133,6 +141,18 @@ impl ArgScanner {
         if names_key_server(&self.word) {
             self.key_server = true;
         }
+        self.last_word = std::mem::take(&mut self.word);
+    }
+
+    /// An `=` after the argument `name`: the value starts.
+    fn start_value(&mut self, name: &str) {
+        let secret = is_secret_arg(name)
+            || (self.key_server && crate::alliedware::commands::abbrev(name, "key", 3));
+        self.at = At::Value {
+            secret,
+            quoted: false,
+        };
+        self.value_started = false;
         self.word.clear();
     }
 
@@ -142,6 +162,13 @@ impl ArgScanner {
                 if b == b' ' || b == b'\t' {
                     return false;
                 }
+                if b == b'=' && !self.last_word.is_empty() {
+                    // `password = x`: the name was the word before the spaces.
+                    let name = std::mem::take(&mut self.last_word);
+                    self.start_value(&name);
+                    return false;
+                }
+                self.last_word.clear();
                 self.at = At::Word;
                 self.word.clear();
                 self.step_word(b);
@@ -162,8 +189,11 @@ impl ArgScanner {
                     return secret;
                 }
                 match b {
+                    // Spaces between the `=` and the value.
+                    b' ' | b'\t' if !self.value_started => false,
                     b' ' | b'\t' => {
                         self.at = At::Space;
+                        self.last_word.clear();
                         false
                     }
                     // `type=generalvalue=x` (a space lost to a correction): a secret name
@@ -179,6 +209,7 @@ impl ArgScanner {
                         false
                     }
                     b'"' => {
+                        self.value_started = true;
                         self.at = At::Value {
                             secret,
                             quoted: true,
@@ -186,6 +217,7 @@ impl ArgScanner {
                         secret
                     }
                     _ => {
+                        self.value_started = true;
                         if !secret {
                             self.push_word(b);
                         }
@@ -214,19 +246,14 @@ impl ArgScanner {
             }
             b'=' => {
                 let name = std::mem::take(&mut self.word);
-                let secret = is_secret_arg(&name)
-                    || (self.key_server && crate::alliedware::commands::abbrev(&name, "key", 3));
-                self.at = At::Value {
-                    secret,
-                    quoted: false,
-                };
-                self.word.clear();
+                self.start_value(&name);
             }
             _ => {
                 if self.word.len() < MAX_WORD {
                     self.word.push(char::from(b.min(0x7f)));
-                } else {
-                    // Too long to be a name: no name will match.
+                } else if !self.word.ends_with('\u{7f}') {
+                    // Too long to be a name: no name will match. Marked once, not once a
+                    // byte: a word with no end (a router flooding the line) must not grow.
                     self.word.push('\u{7f}');
                 }
             }
@@ -293,6 +320,22 @@ mod tests {
         assert!(matches!(redact_line("show isakmp sa"), Cow::Borrowed(_)));
         assert_eq!(redact_line("value="), "value=");
         assert_eq!(redact_line("VALUE=x y"), "VALUE=<withheld: secret> y");
+        assert_eq!(
+            redact_line("add user=x password = SPACED04 priv=user"),
+            "add user=x password = <withheld: secret> priv=user"
+        );
+        assert_eq!(
+            redact_line("add user=x password= SPACED04"),
+            "add user=x password= <withheld: secret>"
+        );
+        assert_eq!(
+            redact_line("set snmp community=s3cretcomm"),
+            "set snmp community=<withheld: secret>"
+        );
+        assert_eq!(
+            redact_line("create isakmp policy=vpn key = 1 mode=main"),
+            "create isakmp policy=vpn key = 1 mode=main"
+        );
         assert_eq!(
             redact_line("type=generalvalue=s3cret x=1"),
             "type=generalvalue=<withheld: secret> x=1"

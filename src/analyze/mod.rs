@@ -8,6 +8,7 @@ pub mod report;
 use crate::alliedware::debug::Classifier;
 use crate::alliedware::parse;
 use crate::alliedware::prompt::PromptMatcher;
+use crate::console::stamp::{self, Stripper};
 use crate::console::text::{TextCleaner, TextEvent};
 use crate::console::transcript::{Item, Transcript};
 use crate::doctor::{self, DoctorInput, Finding};
@@ -56,6 +57,19 @@ impl State {
         opts: Options,
         file: Option<&str>,
     ) -> Option<DebugEvent> {
+        self.apply_at(item, classifier, opts, file, |_| None)
+    }
+
+    /// `apply`, with `time(line)` giving an unsolicited line's time (from a terminal
+    /// program's stamp on that line of a file).
+    pub fn apply_at(
+        &mut self,
+        item: Item,
+        classifier: &Classifier,
+        opts: Options,
+        file: Option<&str>,
+        time: impl FnOnce(usize) -> Option<String>,
+    ) -> Option<DebugEvent> {
         match item {
             Item::Block(b) => {
                 self.blocks += 1;
@@ -86,6 +100,7 @@ impl State {
                 let event = DebugEvent {
                     line: l.number,
                     file: file.map(str::to_string),
+                    time: time(l.number),
                     phase: c.phase,
                     failure: c.failure,
                     text: l.text,
@@ -132,9 +147,38 @@ const FEED_PIECE: usize = 16 * 1024;
 /// capture never has to be held in memory.
 pub type EventSink<'s> = &'s mut dyn FnMut(&DebugEvent);
 
+/// Lines a reader may hold before it gives them out (the transcript holds a title line
+/// until the next): the stamp times of older lines are forgotten.
+const STAMP_TIMES_HELD: usize = 1024;
+
+/// Terminal programs' stamps on the lines of the input being read.
+enum Stamps {
+    /// Not looked for (a tunnelscope capture), or none found: bytes go straight to the
+    /// cleaner (the fast path).
+    Off,
+    /// The first bytes, held until they show whether the lines carry stamps.
+    Detecting(stamp::Head),
+    /// The lines carry stamps: each is removed before the cleaner sees the line; the buffer
+    /// holds one stripped piece.
+    Strip(Box<Stripper>, Vec<u8>),
+}
+
+impl Stamps {
+    fn initial(choice: &stamp::Choice) -> Stamps {
+        match choice {
+            stamp::Choice::Detect => Stamps::Detecting(stamp::Head::default()),
+            stamp::Choice::Given(f) => {
+                Stamps::Strip(Box::new(Stripper::given(f.clone())), Vec::new())
+            }
+        }
+    }
+}
+
 /// Reads text through the pipeline, chunk by chunk.
 pub struct Analyzer<'c, 's> {
     classifier: &'c Classifier,
+    stamp_choice: stamp::Choice,
+    stamps: Stamps,
     cleaner: TextCleaner,
     transcript: Transcript<'c>,
     events: Vec<TextEvent>,
@@ -151,6 +195,8 @@ impl<'c, 's> Analyzer<'c, 's> {
     pub fn new(classifier: &'c Classifier, prompt: PromptMatcher, opts: Options) -> Self {
         Analyzer {
             classifier,
+            stamp_choice: stamp::Choice::Detect,
+            stamps: Stamps::initial(&stamp::Choice::Detect),
             cleaner: TextCleaner::new(prompt.clone()),
             transcript: Transcript::new(classifier),
             events: Vec::new(),
@@ -170,12 +216,38 @@ impl<'c, 's> Analyzer<'c, 's> {
         self
     }
 
+    /// How terminal programs' stamps at line starts are found: recognised from each input's
+    /// first lines (the default), or the user's format.
+    pub fn with_stamps(mut self, choice: stamp::Choice) -> Self {
+        self.stamps = Stamps::initial(&choice);
+        self.stamp_choice = choice;
+        self
+    }
+
     /// Name the file being read (line numbers restart; events say which file).
     pub fn start_file(&mut self, name: Option<String>, prompt: PromptMatcher) {
         self.end_input();
         self.cleaner = TextCleaner::new(prompt);
         self.transcript = Transcript::new(self.classifier);
         self.file = name;
+        self.stamps = Stamps::initial(&self.stamp_choice);
+    }
+
+    /// The input being read is a tunnelscope capture: its records hold the router's bytes
+    /// as they came, with no terminal program's stamps to look for.
+    pub fn capture_input(&mut self) {
+        if let Stamps::Detecting(head) = std::mem::replace(&mut self.stamps, Stamps::Off) {
+            self.feed_clean(&head.bytes);
+        }
+        self.stamps = Stamps::Off;
+    }
+
+    /// The name of the stamp format found on the input being read, if any.
+    pub fn stamp_format(&self) -> Option<&str> {
+        match &self.stamps {
+            Stamps::Strip(s, _) => Some(s.name()),
+            _ => None,
+        }
     }
 
     /// Bytes of a capture record that stands on `line` of its file.
@@ -186,6 +258,51 @@ impl<'c, 's> Analyzer<'c, 's> {
 
     pub fn feed(&mut self, bytes: &[u8]) {
         self.bytes += bytes.len() as u64;
+        self.route(bytes);
+    }
+
+    /// Bytes to the cleaner, through the stamp stripper when the input has stamps.
+    fn route(&mut self, bytes: &[u8]) {
+        match &mut self.stamps {
+            Stamps::Off => self.feed_clean(bytes),
+            Stamps::Detecting(head) => {
+                let taken = head.push(bytes);
+                if head.ready() {
+                    self.decide_stamps(false);
+                    self.route(&bytes[taken..]);
+                }
+            }
+            Stamps::Strip(..) => {
+                for piece in bytes.chunks(FEED_PIECE) {
+                    let Stamps::Strip(s, out) = &mut self.stamps else {
+                        return;
+                    };
+                    out.clear();
+                    s.feed(piece, out);
+                    let out = std::mem::take(out);
+                    self.feed_clean(&out);
+                    if let Stamps::Strip(_, o) = &mut self.stamps {
+                        *o = out;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The first lines are in (or the input ended, `complete`): choose a format, or none,
+    /// and read the held bytes on that path.
+    fn decide_stamps(&mut self, complete: bool) {
+        let Stamps::Detecting(head) = std::mem::replace(&mut self.stamps, Stamps::Off) else {
+            return;
+        };
+        if let Some(f) = stamp::detect(&head.bytes, complete) {
+            self.stamps = Stamps::Strip(Box::new(Stripper::builtin(f)), Vec::new());
+        }
+        self.route(&head.bytes);
+    }
+
+    /// Clean bytes (no stamps) through the cleaner and the transcript.
+    fn feed_clean(&mut self, bytes: &[u8]) {
         // In small pieces: a piece of empty lines makes one event and one item per byte, and
         // those are held until the piece is through (a megabyte of line feeds held that way
         // took 400 MB).
@@ -197,17 +314,37 @@ impl<'c, 's> Analyzer<'c, 's> {
     }
 
     fn drain(&mut self) {
+        let stripper = match &self.stamps {
+            Stamps::Strip(s, _) => Some(&**s),
+            _ => None,
+        };
         for item in self.items.drain(..) {
-            let ev = self
-                .state
-                .apply(item, self.classifier, self.opts, self.file.as_deref());
+            let ev = self.state.apply_at(
+                item,
+                self.classifier,
+                self.opts,
+                self.file.as_deref(),
+                |n| stripper.and_then(|s| s.time_of(n)),
+            );
             if let (Some(ev), Some(sink)) = (ev, self.sink.as_mut()) {
                 sink(&ev);
             }
         }
+        if let Stamps::Strip(s, _) = &mut self.stamps {
+            s.forget_before(self.cleaner.line_number().saturating_sub(STAMP_TIMES_HELD));
+        }
     }
 
     fn end_input(&mut self) {
+        if matches!(self.stamps, Stamps::Detecting(_)) {
+            self.decide_stamps(true);
+        }
+        if let Stamps::Strip(s, out) = &mut self.stamps {
+            out.clear();
+            s.finish(out);
+            let out = std::mem::take(out);
+            self.feed_clean(&out);
+        }
         self.cleaner.finish(&mut self.events);
         self.transcript.feed(&mut self.events, &mut self.items);
         self.transcript.finish(&mut self.items);
@@ -325,11 +462,32 @@ pub fn analyze_inputs(
     prompt: &PromptMatcher,
     opts: Options,
     sink: Option<EventSink>,
+    progress: impl FnMut(u64, u64),
+) -> Result<Analysis, ReadError> {
+    analyze_inputs_with_stamps(
+        inputs,
+        classifier,
+        prompt,
+        opts,
+        stamp::Choice::Detect,
+        sink,
+        progress,
+    )
+}
+
+/// `analyze_inputs`, with the way terminal programs' line stamps are found (`--stamp`).
+pub fn analyze_inputs_with_stamps(
+    inputs: Vec<Input>,
+    classifier: &Classifier,
+    prompt: &PromptMatcher,
+    opts: Options,
+    stamps: stamp::Choice,
+    sink: Option<EventSink>,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<Analysis, ReadError> {
     let total: u64 = inputs.iter().map(|i| i.len).sum();
     let names: Vec<String> = inputs.iter().map(|i| i.name.clone()).collect();
-    let mut a = Analyzer::new(classifier, prompt.clone(), opts);
+    let mut a = Analyzer::new(classifier, prompt.clone(), opts).with_stamps(stamps);
     if let Some(sink) = sink {
         a = a.with_sink(sink);
     }
@@ -353,6 +511,7 @@ pub fn analyze_inputs(
         let mut reader = std::io::Cursor::new(head).chain(reader);
         if is_capture {
             // A tunnelscope capture: the router's side of it, each record at its line.
+            a.capture_input();
             let r = std::io::BufReader::with_capacity(1 << 16, reader);
             let (_, records) = crate::capture::read::from_reader(r).map_err(err)?;
             let mut last_line = 0;

@@ -18,8 +18,9 @@ pub struct CaptureWriter {
     error: Option<String>,
 }
 
-/// A capture stops growing here (a warning mark says so).
-pub const DEFAULT_LIMIT: u64 = 2 << 30;
+/// A capture stops growing here (a mark says so): a router that floods the line must not
+/// fill the disk. Hours of a busy debug session are well under it.
+pub const DEFAULT_LIMIT: u64 = 256 << 20;
 
 impl CaptureWriter {
     /// Create the capture at `path`: a new file, 0600, never through a symbolic link and never
@@ -57,6 +58,21 @@ impl CaptureWriter {
         &self.path
     }
 
+    /// Set the size limit in bytes (the header already written counts toward it).
+    pub fn set_limit(&mut self, limit: u64) {
+        self.limit = limit;
+    }
+
+    /// The size limit in bytes.
+    pub fn limit(&self) -> u64 {
+        self.limit
+    }
+
+    /// The capture reached its size limit: nothing more is recorded.
+    pub fn limit_reached(&self) -> bool {
+        self.written > self.limit
+    }
+
     /// The first write error, if any (the session goes on without its capture).
     pub fn error(&self) -> Option<&str> {
         self.error.as_deref()
@@ -66,18 +82,29 @@ impl CaptureWriter {
         if self.error.is_some() || self.written > self.limit {
             return;
         }
-        if self.written + body.len() as u64 > self.limit {
-            // Say so once, then stop: a capture must not fill the disk.
-            self.written = self.limit + 1;
-            let _ = writeln!(
-                self.file,
-                "0.000 ! \"capture stopped: it reached its size limit\""
-            );
-            let _ = self.file.flush();
-            return;
-        }
         let t = self.start.elapsed();
         let line = format!("{}.{:03} {dir} {body}\n", t.as_secs(), t.subsec_millis());
+        if self.written + line.len() as u64 > self.limit {
+            // Say so once, then stop: a capture must not fill the disk. The mark itself may
+            // go a few dozen bytes past the limit.
+            let mark = format!(
+                "capture limit reached: {} bytes; the rest of the session is not recorded",
+                self.limit
+            );
+            self.written = self.limit + 1;
+            if let Err(e) = writeln!(
+                self.file,
+                "{}.{:03} ! {}",
+                t.as_secs(),
+                t.subsec_millis(),
+                encode(mark.as_bytes())
+            )
+            .and_then(|_| self.file.flush())
+            {
+                self.error = Some(e.to_string());
+            }
+            return;
+        }
         self.written += line.len() as u64;
         if let Err(e) = self
             .file
@@ -90,6 +117,9 @@ impl CaptureWriter {
 
     /// Bytes from the router, one record per line of output.
     pub fn received(&mut self, data: &[u8]) {
+        if self.limit_reached() {
+            return;
+        }
         let data = self.redactor.received(data);
         for piece in data.split_inclusive(|b| *b == b'\n') {
             self.record('<', &encode(piece));
@@ -98,6 +128,9 @@ impl CaptureWriter {
 
     /// Bytes to the router; `secret` ones (typed at a password prompt) are withheld.
     pub fn sent(&mut self, data: &[u8], secret: bool) {
+        if self.limit_reached() {
+            return;
+        }
         if secret {
             let n = data.len();
             self.record(

@@ -2,5 +2,6 @@
 //! unsolicited stream.
 
 pub mod session;
+pub mod stamp;
 pub mod text;
 pub mod transcript;

@@ -16,6 +16,7 @@
 use crate::alliedware::commands::{is_logoff, LOGOFF};
 use crate::alliedware::debug::Classifier;
 use crate::alliedware::prompt::{self, Privilege, PromptMatch, PromptMatcher};
+use crate::capture::PasswordWithholder;
 use crate::console::text::{Partial, TextCleaner, TextEvent};
 use crate::console::transcript::{Item, Transcript};
 use crate::link::{self, Link, LinkOptions, Secret, Target};
@@ -28,6 +29,16 @@ use tokio::sync::mpsc;
 const QUIET: Duration = Duration::from_millis(120);
 /// A command with no prompt back after this long is given up (the router may be gone).
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+/// Logins (our user name sent) within `LOGIN_WINDOW` before the next one is held back: a
+/// router that drops to its login prompt after every command must not be given the password
+/// every second (an account lockout).
+const LOGINS_BEFORE_BACKOFF: usize = 3;
+const LOGIN_WINDOW: Duration = Duration::from_secs(60);
+/// The first hold; each hold after it (with no calm between) is twice as long, up to the cap.
+const LOGIN_BACKOFF_BASE: Duration = Duration::from_secs(10);
+const LOGIN_BACKOFF_MAX: Duration = Duration::from_secs(300);
+/// With no login for this long, the back-off starts again from the first hold.
+const LOGIN_CALM: Duration = Duration::from_secs(300);
 /// A command whose prompt has not come back after this long, with the line quiet for
 /// `NUDGE_QUIET` (or busy with other text, such as debug, for `NUDGE_BUSY`), gets a bare CR:
 /// garbage on the line (a wrong baud rate, an escape sequence cut short) can swallow the
@@ -359,6 +370,19 @@ struct Driver<'c> {
     logoff_sent: Option<Instant>,
     /// Where sent bytes are reported.
     tap: Option<mpsc::Sender<Event>>,
+    /// Takes the password we hold out of what the router sends.
+    pw_filter: PasswordWithholder,
+    /// When we sent our user name at a login prompt (the last minute), for the back-off.
+    logins: VecDeque<Instant>,
+    /// Logins are held back until then (too many in a minute: account lockout).
+    login_hold: Option<Instant>,
+    /// Holds since the logins were last calm (each doubles the wait).
+    login_holds: u32,
+    /// The router waits at a password prompt we did not answer (`Old password:`).
+    declined: bool,
+    /// Commands that ran to their prompt since our last login: a login that was of use
+    /// (two or more) calms the back-off; a router that logs out after every command does not.
+    commands_since_login: u32,
 }
 
 impl<'c> Driver<'c> {
@@ -424,6 +448,20 @@ impl<'c> Driver<'c> {
             logged_in_here: false,
             logoff_sent: None,
             tap: None,
+            // A password that is the user name itself (the simulator's secoff/secoff) is shown
+            // by every login's echo of the name anyway; withholding it would hide the login
+            // line's user name and make that line look like router output.
+            pw_filter: PasswordWithholder::new(
+                cfg.password
+                    .as_ref()
+                    .map(|p| p.expose())
+                    .filter(|p| cfg.user.as_deref() != Some(*p)),
+            ),
+            logins: VecDeque::new(),
+            login_hold: None,
+            login_holds: 0,
+            declined: false,
+            commands_since_login: 0,
         }
     }
 
@@ -478,19 +516,9 @@ impl<'c> Driver<'c> {
                     self.last_byte = Instant::now();
                     self.judged = false;
                     if let Some(f) = self.in_flight.as_mut() { f.bytes += n; }
-                    let _ = events.send(Event::Bytes(buf[..n].to_vec())).await;
-                    self.cleaner.feed(&buf[..n], &mut ev);
-                    if let Some(end) = self.saw_lines(&ev, events).await { return end; }
-                    self.transcript.feed(&mut ev, &mut items);
-                    for it in items.drain(..) {
-                        if let (Item::Unsolicited(l, _), Some(f)) = (&it, self.in_flight.as_mut()) {
-                            // Debug (or a flood of anything) between a command's lines is
-                            // not that command's use of the line.
-                            f.bytes = f.bytes.saturating_sub(l.text.len() + 2);
-                        }
-                        if let Some(end) = self.on_item(&it, events).await { return end; }
-                        let _ = events.send(Event::Item(it, Instant::now())).await;
-                    }
+                    // The password we hold never leaves the session (a router that echoes it).
+                    let data = self.pw_filter.filter(&buf[..n]);
+                    if let Some(end) = self.on_router_bytes(&data, events, &mut ev, &mut items).await { return end; }
                 }
                 r = requests.recv() => {
                     match r {
@@ -528,6 +556,16 @@ impl<'c> Driver<'c> {
             }
             // The line has gone quiet: judge the unfinished line.
             if self.last_byte.elapsed() >= QUIET && !self.judged {
+                if self.pw_filter.holding() {
+                    // What was held back as a possible start of the password was not it.
+                    let held = self.pw_filter.flush();
+                    if let Some(end) = self
+                        .on_router_bytes(&held, events, &mut ev, &mut items)
+                        .await
+                    {
+                        return end;
+                    }
+                }
                 self.judged = true;
                 if let Some(end) = self.quiet(events, &mut items).await {
                     return end;
@@ -573,6 +611,37 @@ impl<'c> Driver<'c> {
         }
     }
 
+    /// Bytes from the router (the password withheld): shown, cleaned into lines, and read.
+    async fn on_router_bytes(
+        &mut self,
+        data: &[u8],
+        events: &mpsc::Sender<Event>,
+        ev: &mut Vec<TextEvent>,
+        items: &mut Vec<Item>,
+    ) -> Option<End> {
+        if data.is_empty() {
+            return None;
+        }
+        let _ = events.send(Event::Bytes(data.to_vec())).await;
+        self.cleaner.feed(data, ev);
+        if let Some(end) = self.saw_lines(ev, events).await {
+            return Some(end);
+        }
+        self.transcript.feed(ev, items);
+        for it in items.drain(..) {
+            if let (Item::Unsolicited(l, _), Some(f)) = (&it, self.in_flight.as_mut()) {
+                // Debug (or a flood of anything) between a command's lines is
+                // not that command's use of the line.
+                f.bytes = f.bytes.saturating_sub(l.text.len() + 2);
+            }
+            if let Some(end) = self.on_item(&it, events).await {
+                return Some(end);
+            }
+            let _ = events.send(Event::Item(it, Instant::now())).await;
+        }
+        None
+    }
+
     /// One step of the way out; `Some` when the session may end.
     async fn quit_step(&mut self) -> Result<Option<End>, String> {
         if let Some(t) = self.logoff_sent {
@@ -589,6 +658,12 @@ impl<'c> Driver<'c> {
         }
         match self.status.login {
             LoginState::LoggedIn => {
+                if std::mem::take(&mut self.declined) {
+                    // A password prompt we left to the user is still open: an empty answer
+                    // ends it (the router goes back to its prompt), then debug off and logoff.
+                    self.send(b"\r").await?;
+                    return Ok(None);
+                }
                 if self.in_flight.is_some() || !self.queue.is_empty() || !self.idle {
                     return Ok(None);
                 }
@@ -776,9 +851,26 @@ impl<'c> Driver<'c> {
                     self.logged_off(events).await;
                 }
                 self.logoff_typed = None;
+                if self.commands_since_login >= 2 {
+                    // The last login was of use (a `logoff` typed after some work, an idle
+                    // time-out): not a login loop.
+                    self.logins.clear();
+                    self.login_holds = 0;
+                }
+                if self.cfg.user.is_some() && self.login_attempts < 2 {
+                    if let Some(until) = self.login_backoff(events).await {
+                        if Instant::now() < until {
+                            // Judged again on a later tick, until the hold is over.
+                            self.judged = false;
+                            return None;
+                        }
+                    }
+                }
                 match &self.cfg.user {
                     Some(u) if self.login_attempts < 2 => {
                         self.login_attempts += 1;
+                        self.logins.push_back(Instant::now());
+                        self.commands_since_login = 0;
                         self.status.login = LoginState::LoggingIn;
                         let line = format!("{u}\r");
                         if let Err(e) = self.send(line.as_bytes()).await {
@@ -825,6 +917,23 @@ impl<'c> Driver<'c> {
                         self.last_byte = Instant::now();
                         return None;
                     }
+                } else if !self.reauth_expected() {
+                    // Not a login, and not the security officer's re-authentication before a
+                    // command of ours (`set password` asks `Old password:`; a line typed in
+                    // passthrough is the user's to answer): the stored password is not sent.
+                    let asked = self.cleaner.pending().trim().to_string();
+                    let after = match self.in_flight.take() {
+                        Some(f) => format!("`{}`", f.cmd.text),
+                        None => "a line typed in passthrough".to_string(),
+                    };
+                    self.idle = false;
+                    self.declined = true;
+                    let _ = events
+                        .send(Event::Mark(format!(
+                            "the router asks `{asked}` after {after}: not answered with the stored password (answer it in passthrough, Ctrl-t)"
+                        )))
+                        .await;
+                    return None;
                 }
                 let Some(pw) = &self.cfg.password else {
                     self.status.login = LoginState::NeedsPassword;
@@ -860,6 +969,63 @@ impl<'c> Driver<'c> {
         None
     }
 
+    /// Whether a password prompt now is the security officer's re-authentication before a
+    /// command of ours (a poll or a `:` command): a bare `Password:` while that command is in
+    /// flight, with a security officer's prompt (or the user's own prompt pattern, whose level
+    /// is unknown). A manager or user is never asked again.
+    fn reauth_expected(&self) -> bool {
+        self.in_flight.is_some()
+            && matches!(
+                self.status.privilege,
+                Some(Privilege::SecurityOfficer | Privilege::Unknown)
+            )
+            && prompt::is_bare_password_prompt(self.cleaner.pending())
+    }
+
+    /// The back-off of logins: `Some(until)` while the next login must wait (said once, in a
+    /// mark, when the hold starts).
+    async fn login_backoff(&mut self, events: &mpsc::Sender<Event>) -> Option<Instant> {
+        let now = Instant::now();
+        if let Some(until) = self.login_hold {
+            if now < until {
+                return Some(until);
+            }
+            self.login_hold = None;
+            return None;
+        }
+        if self
+            .logins
+            .back()
+            .is_none_or(|t| now.duration_since(*t) > LOGIN_CALM)
+        {
+            self.login_holds = 0;
+        }
+        while self
+            .logins
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > LOGIN_WINDOW)
+        {
+            self.logins.pop_front();
+        }
+        let recent = self.logins.len();
+        if recent < LOGINS_BEFORE_BACKOFF && self.login_holds == 0 {
+            return None;
+        }
+        let wait = LOGIN_BACKOFF_BASE
+            .saturating_mul(1u32 << self.login_holds.min(8))
+            .min(LOGIN_BACKOFF_MAX);
+        self.login_holds += 1;
+        let until = now + wait;
+        self.login_hold = Some(until);
+        let _ = events
+            .send(Event::Mark(format!(
+                "{recent} logins in the last minute: waiting {} s before logging in again (so the account is not locked)",
+                wait.as_secs()
+            )))
+            .await;
+        Some(until)
+    }
+
     async fn at_prompt(&mut self, p: &PromptMatch, events: &mpsc::Sender<Event>) {
         let first_login = self.status.login != LoginState::LoggedIn;
         if first_login && std::mem::take(&mut self.login_seen) {
@@ -867,6 +1033,7 @@ impl<'c> Driver<'c> {
             self.login_attempts = 0;
         }
         self.idle = true;
+        self.declined = false;
         self.password_sent_at = None;
         self.user_sent = false;
         if self.in_flight.is_some() {
@@ -881,6 +1048,7 @@ impl<'c> Driver<'c> {
             self.status.system_name = p.system_name.clone();
         }
         if let Some(f) = self.in_flight.take() {
+            self.commands_since_login = self.commands_since_login.saturating_add(1);
             let secs = f.started.elapsed().as_secs_f64();
             if !f.cmd.user {
                 // Line time: the bytes at the line's rate, or the time taken on a network.

@@ -9,8 +9,10 @@
 use crate::alliedware::prompt::{self, PromptMatch, PromptMatcher};
 
 /// Lines longer than this are cut and delivered in pieces, so a line with no end never
-/// grows memory without bound.
-pub const MAX_LINE_BYTES: usize = 64 * 1024;
+/// grows memory without bound. A router's lines are a few hundred bytes; 8 KiB keeps every
+/// real one whole while a piece in flight (the session's event channels hold thousands of
+/// events) stays small: a flood of cut pieces costs at most a few tens of MB in transit.
+pub const MAX_LINE_BYTES: usize = 8 * 1024;
 
 /// Bytes an escape sequence may take before it is cancelled as garbage.
 pub const MAX_SEQUENCE_BYTES: usize = 512;
@@ -568,7 +570,10 @@ mod tests {
             vec!["x", "Manager Peer1> a"]
         );
         // A multi-byte character cut by a line end.
-        assert_eq!(lines(&[b"a\xc3\r\nb\n"]).last().map(String::as_str), Some("b"));
+        assert_eq!(
+            lines(&[b"a\xc3\r\nb\n"]).last().map(String::as_str),
+            Some("b")
+        );
     }
 
     #[test]

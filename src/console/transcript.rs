@@ -19,6 +19,11 @@ use std::borrow::Cow;
 /// never ends cannot grow memory without bound.
 pub const MAX_BLOCK_LINES: usize = 100_000;
 
+/// Bytes of output text kept per block at most: lines can be up to
+/// [`crate::console::text::MAX_LINE_BYTES`] long, so a count of lines alone would let a line
+/// with no end (cut into pieces) hold hundreds of MB in one block.
+pub const MAX_BLOCK_BYTES: usize = 16 << 20;
+
 /// One command and its output.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Block {
@@ -28,8 +33,10 @@ pub struct Block {
     pub lines: Vec<SourceLine>,
     /// Line number of the prompt (or of the header that started the display).
     pub start_line: usize,
-    /// Lines beyond `MAX_BLOCK_LINES` that were not kept.
+    /// Lines beyond `MAX_BLOCK_LINES` (or `MAX_BLOCK_BYTES`) that were not kept.
     pub dropped: usize,
+    /// Bytes of text in `lines` (for `MAX_BLOCK_BYTES`).
+    pub bytes: usize,
     /// The block ended because the link or the file ended, not at a new prompt.
     pub truncated: bool,
 }
@@ -168,6 +175,7 @@ impl<'c> Transcript<'c> {
                 lines: vec![l.clone()],
                 start_line: l.number,
                 dropped: 0,
+                bytes: 0,
                 truncated: false,
             },
             implicit: true,
@@ -184,6 +192,7 @@ impl<'c> Transcript<'c> {
                 lines: Vec::new(),
                 start_line: line,
                 dropped: 0,
+                bytes: 0,
                 truncated: false,
             },
             implicit: false,
@@ -191,7 +200,8 @@ impl<'c> Transcript<'c> {
     }
 
     fn push(block: &mut Block, l: SourceLine) {
-        if block.lines.len() < MAX_BLOCK_LINES {
+        if block.lines.len() < MAX_BLOCK_LINES && block.bytes + l.text.len() <= MAX_BLOCK_BYTES {
+            block.bytes += l.text.len();
             block.lines.push(l);
         } else {
             block.dropped += 1;

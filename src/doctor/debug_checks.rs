@@ -586,6 +586,7 @@ mod tests {
             d.record(
                 DebugEvent {
                     file: None,
+                    time: None,
                     line: i + 1,
                     phase: *phase,
                     failure: true,

@@ -167,6 +167,7 @@ mod tests {
     fn event(line: usize, text: &str) -> DebugEvent {
         DebugEvent {
             file: None,
+            time: None,
             line,
             phase: Phase::One,
             failure: true,

@@ -195,6 +195,7 @@ pub fn healthy_debug() -> DebugSummary {
     ] {
         let event = DebugEvent {
             file: None,
+            time: None,
             line,
             phase,
             failure: false,

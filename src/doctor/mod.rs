@@ -165,6 +165,7 @@ mod tests {
             debug.record(
                 DebugEvent {
                     file: None,
+                    time: None,
                     line: 0,
                     phase: Phase::None,
                     failure: true,

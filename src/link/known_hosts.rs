@@ -24,7 +24,13 @@ pub enum HostKeyStatus {
     /// OpenSSH refuses this as a changed key (a router that is really the same keeps its
     /// recorded key, and tunnelscope asks for the recorded types first).
     OtherType { known: Vec<(usize, PublicKey)> },
+    /// An `@revoked` line holds this key: never trusted, whatever else the file says.
+    Revoked { line: usize },
 }
+
+/// The most of a known_hosts file tunnelscope reads: far more than any real one, and a bound
+/// on memory when the path names a device or a runaway file.
+const MAX_FILE: u64 = 16 * 1024 * 1024;
 
 /// `~/.ssh/known_hosts`, as OpenSSH uses it.
 pub fn default_path() -> Option<PathBuf> {
@@ -62,6 +68,12 @@ pub fn key_type(key: &PublicKey) -> String {
 pub fn check(host: &str, port: u16, key: &PublicKey, path: &Path) -> Result<HostKeyStatus, String> {
     // OpenSSH compares host names in lower case.
     let host = host.to_ascii_lowercase();
+    let Some(text) = read_capped(path)? else {
+        return Ok(HostKeyStatus::Unknown);
+    };
+    if let Some(line) = revoked_line(&text, key) {
+        return Ok(HostKeyStatus::Revoked { line });
+    }
     let recorded = russh_kh::known_host_keys_path(&host, port, path)
         .map_err(|e| format!("cannot read the known hosts file {}: {e}", path.display()))?;
     if recorded.iter().any(|(_, k)| k.key_data() == key.key_data()) {
@@ -72,18 +84,67 @@ pub fn check(host: &str, port: u16, key: &PublicKey, path: &Path) -> Result<Host
         .find(|(_, k)| same_key_type(&k.algorithm(), &key.algorithm()))
     {
         return Ok(HostKeyStatus::Changed {
-            line: real_line(path, *line).unwrap_or(*line),
+            line: real_line(&text, *line).unwrap_or(*line),
             old: old.clone(),
         });
     }
     if !recorded.is_empty() {
         let known = recorded
             .iter()
-            .map(|(line, k)| (real_line(path, *line).unwrap_or(*line), k.clone()))
+            .map(|(line, k)| (real_line(&text, *line).unwrap_or(*line), k.clone()))
             .collect();
         return Ok(HostKeyStatus::OtherType { known });
     }
     Ok(HostKeyStatus::Unknown)
+}
+
+/// The file's text, read with a size cap (`None` when there is no file, or it is empty, like
+/// `/dev/null`, which OpenSSH users name to keep no record). russh reads the file again by
+/// path, so anything that is not a regular file must be empty: a pipe would be read twice.
+fn read_capped(path: &Path) -> Result<Option<String>, String> {
+    use std::io::Read;
+    let shown = path.display();
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot read the known hosts file {shown}: {e}")),
+    };
+    let regular = file.metadata().map(|m| m.is_file()).unwrap_or(false);
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read the known hosts file {shown}: {e}"))?;
+    if bytes.len() as u64 > MAX_FILE {
+        return Err(format!(
+            "the known hosts file {shown} is larger than 16 MiB: not a known_hosts file"
+        ));
+    }
+    if bytes.is_empty() {
+        return Ok(None);
+    }
+    if !regular {
+        return Err(format!(
+            "the known hosts file {shown} is not a regular file (only an empty one, like /dev/null, is allowed)"
+        ));
+    }
+    Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+/// The line of an `@revoked` entry holding `key`, if any. OpenSSH applies such a line to the
+/// hosts it names; tunnelscope refuses a revoked key for every host (a key someone revoked is
+/// not one to trust anywhere, and hashed host names need not be matched to see that).
+/// `@cert-authority` lines are not host keys and are skipped here as in the key lookup (russh
+/// reads the marker as the host name, which no host matches).
+fn revoked_line(text: &str, key: &PublicKey) -> Option<usize> {
+    text.lines().enumerate().find_map(|(i, line)| {
+        let mut fields = line.split_whitespace();
+        if !fields.next()?.eq_ignore_ascii_case("@revoked") {
+            return None;
+        }
+        let (_hosts, _type, b64) = (fields.next()?, fields.next()?, fields.next()?);
+        let revoked = russh::keys::parse_public_key_base64(b64).ok()?;
+        (revoked.key_data() == key.key_data()).then_some(i + 1)
+    })
 }
 
 /// Whether two host key algorithms are the same kind of key (RSA keys sign with SHA-1 or
@@ -97,6 +158,10 @@ pub fn same_key_type(a: &Algorithm, b: &Algorithm) -> bool {
 pub fn known_algorithms(host: &str, port: u16, path: &Path) -> Vec<Algorithm> {
     let host = host.to_ascii_lowercase();
     let mut algs: Vec<Algorithm> = Vec::new();
+    // A file too big (or not a file) is reported by the check after the key exchange.
+    if !matches!(read_capped(path), Ok(Some(_))) {
+        return algs;
+    }
     for (_, k) in russh_kh::known_host_keys_path(&host, port, path).unwrap_or_default() {
         if !algs.iter().any(|a| same_key_type(a, &k.algorithm())) {
             algs.push(k.algorithm());
@@ -156,8 +221,7 @@ fn own_link_target(path: &Path) -> Option<std::path::PathBuf> {
 
 /// russh numbers only the lines that do not start with `#`; turn its number into the file's
 /// own line number, which is what an engineer needs to find (or `ssh-keygen -R`) the entry.
-fn real_line(path: &Path, russh_line: usize) -> Option<usize> {
-    let text = std::fs::read_to_string(path).ok()?;
+fn real_line(text: &str, russh_line: usize) -> Option<usize> {
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.starts_with('#'))
@@ -185,6 +249,16 @@ pub async fn verify(
         }
         HostKeyStatus::OtherType { known } => {
             return Err(other_type_message(host, port, key, path, &known))
+        }
+        HostKeyStatus::Revoked { line } => {
+            return Err(format!(
+                "the host key of {label} is marked as revoked in {shown} line {line} \
+                 ({ktype} key fingerprint {fp}): refusing to connect (under every --host-key mode)",
+                label = host_label(host, port),
+                shown = path.display(),
+                ktype = key_type(key),
+                fp = fingerprint(key),
+            ))
         }
         HostKeyStatus::Unknown => {}
     }
@@ -425,6 +499,36 @@ mod tests {
         assert!(e.contains("symbolic link"), "{e}");
         assert!(!dir.join("nowhere").exists());
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_revoked_key_is_revoked_even_beside_a_plain_line_and_cert_authorities_are_not_keys() {
+        let path = file(
+            "rev",
+            &format!("# c\n[h]:2222 ssh-ed25519 {A}\n@revoked [h]:2222 ssh-ed25519 {A}\n@cert-authority [h]:2222 ssh-ed25519 {B}\n"),
+        );
+        assert!(matches!(
+            check("h", 2222, &key(A), &path).unwrap(),
+            HostKeyStatus::Revoked { line: 3 }
+        ));
+        // A CA key is not the host's key: the host's own key B is unknown, not known.
+        let ca_only = file("ca", &format!("@cert-authority [h]:2222 ssh-ed25519 {B}\n"));
+        assert!(matches!(
+            check("h", 2222, &key(B), &ca_only).unwrap(),
+            HostKeyStatus::Unknown
+        ));
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+        let _ = std::fs::remove_dir_all(ca_only.parent().unwrap());
+    }
+
+    #[test]
+    fn a_device_or_huge_file_is_refused_and_dev_null_is_empty() {
+        let e = check("h", 22, &key(A), Path::new("/dev/zero")).unwrap_err();
+        assert!(e.contains("larger than 16 MiB"), "{e}");
+        assert!(matches!(
+            check("h", 22, &key(A), Path::new("/dev/null")).unwrap(),
+            HostKeyStatus::Unknown
+        ));
     }
 
     #[test]

@@ -56,12 +56,14 @@ pub async fn open_ssh(
     let socket = connect_tcp(host, port, &addr).await?;
 
     let asking = Arc::new(AtomicBool::new(false));
+    let broke = Arc::new(std::sync::Mutex::new(None));
     let handler = HostKeyCheck {
         host: host.to_string(),
         port,
         path: known_hosts_path,
         policy: opts.ssh.host_key,
         asking: asking.clone(),
+        broke: broke.clone(),
     };
     // A known host is asked for the key types recorded for it first, as OpenSSH does: a
     // router with several host keys then shows the one known_hosts can check, and a router
@@ -73,7 +75,7 @@ pub async fn open_ssh(
         .await
         .map_err(|e| handshake_error(e, &addr, opts.ssh.legacy))?;
 
-    authenticate(&mut handle, user, host, opts).await?;
+    authenticate(&mut handle, user, host, opts, &broke).await?;
     let (prefix, stream) = open_shell(&handle, &addr).await?;
     let (read_half, write_half) = tokio::io::split(stream);
     Ok(Link {
@@ -314,6 +316,9 @@ struct HostKeyCheck {
     policy: HostKeyPolicy,
     /// Set while the user is being asked, so the handshake timeout waits for them.
     asking: Arc<AtomicBool>,
+    /// Why the session ended, when it ended on an error: russh reports that only here, and
+    /// the login steps see just a closed connection.
+    broke: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl client::Handler for HostKeyCheck {
@@ -338,6 +343,22 @@ impl client::Handler for HostKeyCheck {
                 "{} presented a host certificate, which tunnelscope does not check: refusing",
                 known_hosts::host_label(&self.host, self.port)
             ))),
+        }
+    }
+
+    async fn disconnected(&mut self, reason: client::DisconnectReason<Fail>) -> Result<(), Fail> {
+        match reason {
+            client::DisconnectReason::ReceivedDisconnect(_) => Ok(()),
+            client::DisconnectReason::Error(e) => {
+                let why = match &e {
+                    Fail::Ssh(e) => e.to_string(),
+                    Fail::Refused(m) => m.clone(),
+                };
+                if let Ok(mut slot) = self.broke.lock() {
+                    *slot = Some(why);
+                }
+                Err(e)
+            }
         }
     }
 }
@@ -368,6 +389,7 @@ async fn authenticate(
     user: &str,
     host: &str,
     opts: &LinkOptions,
+    broke: &std::sync::Mutex<Option<String>>,
 ) -> Result<(), LinkError> {
     let failed =
         |why: String| LinkError::Ssh(format!("authentication failed for {user}@{host}: {why}"));
@@ -383,6 +405,12 @@ async fn authenticate(
             remaining_methods, ..
         } => remaining_methods,
     };
+    // russh answers "no methods" when the session died under it: say why it died instead of
+    // blaming missing credentials.
+    if methods.is_empty() && handle.is_closed() {
+        let why = broke.lock().ok().and_then(|mut s| s.take());
+        return Err(failed(broken_before_methods(why)));
+    }
     let offers = |m: MethodKind| methods.contains(&m);
     let mut tried = Tried::default();
 
@@ -442,6 +470,27 @@ async fn authenticate(
             accepted.join(", ")
         ),
     }))
+}
+
+/// The message for a session that ended before the router said which login methods it
+/// accepts. The usual cause is a pre-login banner (sshd's `Banner`) that is not valid UTF-8:
+/// the SSH library cannot read it and drops the connection, so no password is ever tried.
+fn broken_before_methods(why: Option<String>) -> String {
+    match why {
+        Some(why) if why.contains("character encoding") => format!(
+            "the router's pre-login banner is not valid UTF-8 text, which tunnelscope's SSH \
+             library cannot read, so the connection ended before any password or key was tried \
+             ({why}): make the router's banner plain text (ASCII or UTF-8), or use telnet or \
+             the serial console"
+        ),
+        Some(why) => format!(
+            "the connection broke before the router said how to log in, and no password or key \
+             was tried ({why})"
+        ),
+        None => "the router closed the connection before saying how to log in, and no password \
+                 or key was tried"
+            .to_string(),
+    }
 }
 
 /// For an RSA key, the signature hash the server announced it accepts (rsa-sha2-512/256);

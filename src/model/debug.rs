@@ -108,6 +108,10 @@ pub struct DebugEvent {
     /// The file the line came from, when several were read together.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
+    /// The time a terminal program's stamp gave the line (`[YYYY-MM-DDT]HH:MM:SS[.fff]`),
+    /// in logs saved with a stamp on every line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<String>,
     pub phase: Phase,
     pub failure: bool,
     pub text: String,

@@ -11,8 +11,10 @@ use std::collections::VecDeque;
 pub const DEFAULT_SCROLLBACK: usize = 100_000;
 
 /// Default scrollback, in bytes (text plus each entry's own size, see [`DebugLog::bytes`]).
-/// 100 000 ordinary lines (about 250 bytes each) take about 25 MB, well under it.
-pub const DEFAULT_SCROLLBACK_BYTES: usize = 64 << 20;
+/// 100 000 ordinary lines (about 250 bytes each) take about 25 MB, well under it; a flood of
+/// cut lines stops here, which is most of what the screen keeps (the program's whole budget
+/// is about 200 MB of RSS).
+pub const DEFAULT_SCROLLBACK_BYTES: usize = 48 << 20;
 
 /// A line longer than this (bytes of text) is cut; the marker says how long it was.
 pub const MAX_LINE_BYTES: usize = 4096;
@@ -269,6 +271,7 @@ mod tests {
             entry: Entry::Line(DebugEvent {
                 line: 1,
                 file: None,
+                time: None,
                 phase,
                 failure: false,
                 text: text.into(),

@@ -97,10 +97,10 @@ impl Keymap {
     /// Reads a user file and lays it over this keymap (see [`Keymap::overlay_toml`]).
     pub fn overlay_file(&mut self, path: &Path) -> Result<(), KeymapError> {
         let origin = path.display().to_string();
-        let source = std::fs::read_to_string(path).map_err(|e| KeymapError {
+        let source = file::read_capped(path).map_err(|kind| KeymapError {
             origin: origin.clone(),
             position: None,
-            kind: ErrorKind::Read(e),
+            kind,
         })?;
         self.overlay_toml(&source, &origin)
     }

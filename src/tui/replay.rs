@@ -71,9 +71,14 @@ pub async fn run(
     let mut paused = false;
     let mut skipping = false;
     let mut last_ms = 0u64;
-    let records: Vec<_> = records.collect();
-    let total = records.len();
-    for (n, r) in records.into_iter().enumerate() {
+    // Records are read one at a time as they are replayed, never gathered: a capture can be
+    // hundreds of MB (the file's size is the progress measure instead of a record count).
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let mut done_bytes = 0u64;
+    let mut total = 0usize;
+    for (n, r) in records.enumerate() {
+        total = n + 1;
+        done_bytes += r.data.as_ref().map_or(0, |d| d.len() as u64);
         // Wait as recorded (unless instant or jumping), answering the keys meanwhile.
         let gap = Duration::from_millis(r.ms.saturating_sub(last_ms));
         let mut waited = Duration::ZERO;
@@ -104,14 +109,15 @@ pub async fn run(
                 waited += t.elapsed();
             }
             let state = if paused { "paused" } else { "playing" };
-            let _ = progress.try_send(format!("replay {state} x{speed} record {n}/{total}"));
+            let pct = (done_bytes * 100).checked_div(size).unwrap_or(0).min(100);
+            let _ = progress.try_send(format!("replay {state} x{speed} record {n} (~{pct}%)"));
         }
         last_ms = r.ms;
         let _ = events.send((0, Event::Clock(stamp(base, r.ms)))).await;
         match (r.dir, r.data) {
             (Direction::In, Some(data)) => {
-                let _ = events.send((0, Event::Bytes(data.clone()))).await;
                 cleaner.feed(&data, &mut ev);
+                let _ = events.send((0, Event::Bytes(data))).await;
                 transcript.feed(&mut ev, &mut items);
                 // A prompt left standing is the router waiting: the command before it is done.
                 if let Partial::Prompt(p) = cleaner.partial() {

@@ -1,6 +1,7 @@
-//! The screen's event loop: terminal set-up and restore (also on panic and on SIGTERM/SIGHUP),
-//! keys from a reader thread, session events from the routers, pings, and redraws only when
-//! something changed (at most 30 a second, and once a second for the clocks when idle).
+//! The screen's event loop: terminal set-up and restore (also on panic and on SIGTERM, SIGINT,
+//! SIGQUIT and SIGHUP), keys from a reader thread, session events from the routers, pings, and
+//! redraws only when something changed (at most 30 a second, and once a second for the clocks
+//! when idle); the way out (debug off, logoff) bounded for routers that stopped answering.
 
 use super::app::{App, PingFrom};
 use super::input;
@@ -15,12 +16,47 @@ use crate::sim::{ConsoleConfig, Scenario, Start};
 use std::io::Stdout;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::mpsc;
 
 type Term = ratatui::Terminal<ratatui::backend::CrosstermBackend<Stdout>>;
 
-const SIGHUP: i32 = 1;
-const SIGTERM: i32 = 15;
+/// After a quit, a router that sent nothing back for this long is not waited for any more:
+/// it has stopped answering, and the logoff it could not read is not worth the wait.
+pub const QUIT_SILENCE: Duration = Duration::from_secs(2);
+/// The longest wait for the sessions' way out (debug off, logoff) after a quit.
+pub const QUIT_WAIT: Duration = Duration::from_secs(5);
+
+/// The signals that end the screen (and `snapshot`): handled, not left to kill the process,
+/// so that the terminal is restored and the console logged off first. `kill -INT` is one of
+/// them: the screen reads keys raw, so Ctrl-C is a key, and SIGINT comes only when sent.
+pub(crate) struct Stops {
+    term: Signal,
+    int: Signal,
+    quit: Signal,
+    hup: Signal,
+}
+
+impl Stops {
+    pub(crate) fn new() -> std::io::Result<Stops> {
+        Ok(Stops {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+            quit: signal(SignalKind::quit())?,
+            hup: signal(SignalKind::hangup())?,
+        })
+    }
+
+    /// The number of the next signal that comes.
+    pub(crate) async fn recv(&mut self) -> i32 {
+        tokio::select! {
+            _ = self.term.recv() => libc::SIGTERM,
+            _ = self.int.recv() => libc::SIGINT,
+            _ = self.quit.recv() => libc::SIGQUIT,
+            _ = self.hup.recv() => libc::SIGHUP,
+        }
+    }
+}
 
 /// What the screen is opened on.
 pub enum Source {
@@ -68,6 +104,36 @@ fn capture_path(choice: &CaptureChoice, label: &str, i: usize, n: usize) -> Opti
             Some(p.with_file_name(format!("{stem}-{}{ext}", label.to_ascii_lowercase())))
         }
         CaptureChoice::Path(p) => Some(p.clone()),
+    }
+}
+
+/// Refuse a `--capture` file that is there already (a file, a link, anything): a capture never
+/// replaces or follows one, and saying so before the screen starts beats recording nothing.
+/// `labels` are the routers' (a second router's capture is named after it).
+pub fn check_capture(choice: &CaptureChoice, labels: &[String]) -> anyhow::Result<()> {
+    if !matches!(choice, CaptureChoice::Path(_)) {
+        return Ok(());
+    }
+    for (i, label) in labels.iter().enumerate() {
+        if let Some(p) = capture_path(choice, label, i, labels.len()) {
+            if std::fs::symlink_metadata(&p).is_ok() {
+                anyhow::bail!(
+                    "--capture {}: the file is there already (a capture never overwrites or \
+                     follows one); give a new name",
+                    p.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The routers' labels a source shows (as `start` names them).
+fn source_labels(source: &Source) -> Vec<String> {
+    match source {
+        Source::Replay(..) => Vec::new(),
+        Source::Live(cfg) => vec![cfg.target.to_string()],
+        Source::Demo(_) => vec!["Peer1".into(), "Peer2".into()],
     }
 }
 
@@ -316,12 +382,13 @@ impl Pinger {
 pub enum Ending {
     /// The user quit.
     Quit,
-    /// SIGTERM or SIGHUP (the terminal closed): the number of the signal.
+    /// SIGTERM, SIGINT, SIGQUIT or SIGHUP (the terminal closed): the number of the signal.
     Signal(i32),
 }
 
 impl Ending {
-    /// The process exit status: 0 after a quit, 143 after SIGTERM, 129 after SIGHUP.
+    /// The process exit status: 0 after a quit, 143 after SIGTERM, 130 after SIGINT, 131
+    /// after SIGQUIT, 129 after SIGHUP.
     pub fn exit_status(self) -> u8 {
         match self {
             Ending::Quit => 0,
@@ -332,8 +399,11 @@ impl Ending {
 
 /// Run the screen until the user quits or a signal ends it.
 pub async fn run(source: Source, opts: Options) -> anyhow::Result<Ending> {
+    check_capture(&opts.capture, &source_labels(&source))?;
+    // Before the terminal is taken: from then on a signal restores it.
+    let stops = Stops::new()?;
     let mut term = setup()?;
-    let result = event_loop(&mut term, source, opts).await;
+    let result = event_loop(&mut term, source, opts, stops).await;
     restore();
     match result {
         Ok((ending, terminal_gone)) => {
@@ -345,6 +415,18 @@ pub async fn run(source: Source, opts: Options) -> anyhow::Result<Ending> {
             Ok(ending)
         }
         Err(e) => Err(e),
+    }
+}
+
+/// Write what crossed router `i`'s line (both ways, and marks) to its capture.
+fn record(writers: &mut [Option<crate::capture::CaptureWriter>], i: usize, e: &Event) {
+    if let Some(Some(w)) = writers.get_mut(i) {
+        match e {
+            Event::Bytes(b) => w.received(b),
+            Event::Sent { bytes, secret } => w.sent(bytes, *secret),
+            Event::Mark(m) => w.mark(m),
+            _ => {}
+        }
     }
 }
 
@@ -376,6 +458,7 @@ async fn event_loop(
     term: &mut Term,
     source: Source,
     opts: Options,
+    mut stops: Stops,
 ) -> anyhow::Result<(Ending, bool)> {
     let (key_tx, mut keys) = mpsc::channel(64);
     key_reader(key_tx);
@@ -458,8 +541,6 @@ async fn event_loop(
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     let mut last_draw = Instant::now() - Duration::from_secs(1);
     let mut dirty = true;
-    let mut term_sig = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    let mut hup_sig = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     let mut signal: Option<i32> = None;
     let mut terminal_gone = false;
     loop {
@@ -496,12 +577,10 @@ async fn event_loop(
             }
             Some((i, e)) = events.recv() => {
                 let login = matches!(&e, Event::Status(s) if s.login == LoginState::LoggedIn);
-                if let Some(Some(w)) = writers.get_mut(i) {
-                    match &e {
-                        Event::Bytes(b) => w.received(b),
-                        Event::Sent { bytes, secret } => w.sent(bytes, *secret),
-                        Event::Mark(m) => w.mark(m),
-                        _ => {}
+                record(&mut writers, i, &e);
+                if i == 0 && writers.first().and_then(|w| w.as_ref()).is_some_and(|w| w.limit_reached()) {
+                    if let Some(c) = app.capture.as_mut().filter(|c| !c.ends_with(" (limit reached)")) {
+                        c.push_str(" (limit reached)");
                     }
                 }
                 // `show debug ipsec` being read: keep its lines; at its end, save and fall
@@ -511,8 +590,18 @@ async fn event_loop(
                     cl.feed(b, &mut tev);
                     for t in tev {
                         if let crate::console::text::TextEvent::Line(l) = t {
-                            if lines.len() < 500_000 {
-                                lines.push(l.text);
+                            // Bounded in lines and in each line's length (at most ~50 MB): a
+                            // router flooding the line during the read must not grow memory.
+                            if lines.len() < 100_000 {
+                                let mut t = l.text;
+                                if t.len() > 512 {
+                                    let mut end = 512;
+                                    while !t.is_char_boundary(end) {
+                                        end -= 1;
+                                    }
+                                    t.truncate(end);
+                                }
+                                lines.push(t);
                             }
                         }
                     }
@@ -611,12 +700,8 @@ async fn event_loop(
                 // The clocks on screen move once a second.
                 if last_draw.elapsed() >= Duration::from_secs(1) { dirty = true; }
             }
-            _ = term_sig.recv() => {
-                signal.get_or_insert(SIGTERM);
-                app.quit = true;
-            }
-            _ = hup_sig.recv() => {
-                signal.get_or_insert(SIGHUP);
+            n = stops.recv() => {
+                signal.get_or_insert(n);
                 app.quit = true;
             }
         }
@@ -763,11 +848,20 @@ async fn event_loop(
             for tx in &routers.requests {
                 let _ = tx.send(Request::Quit).await;
             }
-            let deadline = Instant::now() + Duration::from_secs(5);
+            let deadline = Instant::now() + QUIT_WAIT;
             // A replay has no session to wait for: it quits at once.
             let mut ended = vec![app.replaying; routers.requests.len()];
-            while ended.iter().any(|e| !e) && Instant::now() < deadline {
-                match tokio::time::timeout(Duration::from_millis(200), events.recv()).await {
+            // When each router last sent anything: one silent for `QUIT_SILENCE` has stopped
+            // answering, and is not waited for (one that answers, however slowly, is).
+            let mut heard = vec![Instant::now(); routers.requests.len()];
+            let waiting = |ended: &[bool], heard: &[Instant]| {
+                ended
+                    .iter()
+                    .zip(heard)
+                    .any(|(e, h)| !e && h.elapsed() < QUIT_SILENCE)
+            };
+            while waiting(&ended, &heard) && Instant::now() < deadline {
+                match tokio::time::timeout(Duration::from_millis(100), events.recv()).await {
                     Ok(Some((i, Event::Ended))) => {
                         if let Some(e) = ended.get_mut(i) {
                             *e = true;
@@ -776,14 +870,10 @@ async fn event_loop(
                     // What goes over the line on the way out (debug off, logoff) is captured
                     // as everything before it was.
                     Ok(Some((i, e))) => {
-                        if let Some(Some(w)) = writers.get_mut(i) {
-                            match &e {
-                                Event::Bytes(b) => w.received(b),
-                                Event::Sent { bytes, secret } => w.sent(bytes, *secret),
-                                Event::Mark(m) => w.mark(m),
-                                _ => {}
-                            }
+                        if let (Event::Bytes(_), Some(h)) = (&e, heard.get_mut(i)) {
+                            *h = Instant::now();
                         }
+                        record(&mut writers, i, &e);
                     }
                     Ok(None) => break,
                     Err(_) => {}
@@ -799,8 +889,7 @@ async fn event_loop(
             if signal.is_none() {
                 tokio::select! {
                     biased;
-                    _ = term_sig.recv() => signal = Some(SIGTERM),
-                    _ = hup_sig.recv() => signal = Some(SIGHUP),
+                    n = stops.recv() => signal = Some(n),
                     _ = tokio::time::sleep(grace) => {}
                 }
             }
@@ -809,7 +898,7 @@ async fn event_loop(
             // can be shown.
             let ending = match (signal, terminal_gone) {
                 (Some(n), _) => Ending::Signal(n),
-                (None, true) => Ending::Signal(SIGHUP),
+                (None, true) => Ending::Signal(libc::SIGHUP),
                 (None, false) => Ending::Quit,
             };
             return Ok((ending, terminal_gone));

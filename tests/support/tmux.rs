@@ -86,6 +86,12 @@ impl Tmux {
         assert!(out.status.success(), "tmux new-session: {}", err(&out));
         t.ok(&["set", "-g", "escape-time", "0"]);
         t.ok(&["set", "-g", "remain-on-exit", "on"]);
+        // The size asked for, whatever clients come and go.
+        t.ok(&["set", "-g", "window-size", "manual"]);
+        let (w, h) = (width.to_string(), height.to_string());
+        t.ok(&["resize-window", "-t", "ts", "-x", &w, "-y", &h]);
+        let size = t.display("#{pane_width}x#{pane_height}");
+        assert_eq!(size, format!("{width}x{height}"), "pane size");
         t
     }
 
@@ -123,10 +129,20 @@ impl Tmux {
     /// Whether the pane's program has ended, and its exit status.
     pub fn exited(&self) -> Option<i32> {
         if self.display("#{pane_dead}") == "1" {
-            self.display("#{pane_dead_status}").parse().ok()
-        } else {
-            None
+            if let Ok(code) = self.display("#{pane_dead_status}").parse() {
+                return Some(code);
+            }
+            // Dead by a signal: tmux gives the signal, not a status.
+            if let Ok(sig) = self.display("#{pane_dead_signal}").parse::<i32>() {
+                return Some(128 + sig);
+            }
+            return Some(zombie_status(self.pane_pid()).unwrap_or(-1));
         }
+        // tmux (3.3a seen here) sometimes leaves its pane's process a zombie for a long time
+        // before it reaps it and marks the pane dead: the program has ended all the same, and
+        // the kernel keeps its exit status for the parent (field 52 of /proc/PID/stat, in
+        // wait(2)'s encoding).
+        zombie_status(self.pane_pid())
     }
 
     /// Text typed as is.
@@ -144,6 +160,12 @@ impl Tmux {
     /// The screen as text.
     pub fn capture(&self) -> String {
         let out = self.ok(&["capture-pane", "-p", "-t", "ts"]);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The screen with its colours as escape sequences.
+    pub fn capture_ansi(&self) -> String {
+        let out = self.ok(&["capture-pane", "-p", "-e", "-t", "ts"]);
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -168,4 +190,24 @@ impl Tmux {
     pub fn wait_for(&self, text: &str, within: Duration) -> String {
         self.wait(&format!("{text:?}"), within, |s| s.contains(text))
     }
+}
+
+/// The exit status of process `pid` if it has ended and is not yet reaped (a zombie): the exit
+/// code, or 128 + the signal that ended it, as a shell reports it.
+pub fn zombie_status(pid: u32) -> Option<i32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces: count from after it.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // fields[0] is field 3 (the state); field 52 (exit_code) is fields[49].
+    if fields.first() != Some(&"Z") {
+        return None;
+    }
+    let raw: i32 = fields.get(49)?.parse().ok()?;
+    let signal = raw & 0x7f;
+    Some(if signal == 0 {
+        (raw >> 8) & 0xff
+    } else {
+        128 + signal
+    })
 }

@@ -293,11 +293,27 @@ impl Classifier {
 
     /// The built-in rules plus a user's file of rules.
     pub fn with_user_file(path: &Path) -> Result<Classifier, RulesError> {
+        use std::io::Read;
+        // Read with a cap, so a device (`/dev/zero`) or a runaway file cannot take the
+        // memory: the built-in rules are a few kilobytes.
+        const MAX_FILE: u64 = 1024 * 1024;
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| RulesError::Io {
+        let io = |source| RulesError::Io {
             file: file.clone(),
             source,
-        })?;
+        };
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_FILE + 1).read_to_end(&mut bytes))
+            .map_err(io)?;
+        if bytes.len() as u64 > MAX_FILE {
+            return Err(RulesError::Syntax {
+                file,
+                message: "larger than 1 MiB: not a rules file".into(),
+            });
+        }
+        let text = String::from_utf8(bytes)
+            .map_err(|e| io(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
         Classifier::from_sources(&[(BUILTIN_RULES, "built-in rules"), (&text, &file)])
     }
 

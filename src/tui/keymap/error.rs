@@ -43,6 +43,13 @@ pub struct KeymapError {
 pub enum ErrorKind {
     #[error("cannot read the keymap: {0}")]
     Read(#[source] std::io::Error),
+    /// Read with a cap, so a device or a runaway file cannot take the memory.
+    #[error("larger than 1 MiB: not a keymap")]
+    TooLarge,
+    /// A description is printed by `tunnelscope keys` and the help screen: a control,
+    /// bidirectional or invisible character in it could drive the terminal or hide text.
+    #[error("a description cannot hold the control or invisible character U+{:04X}", u32::from(*.0))]
+    ControlInDesc(char),
     /// TOML syntax, or a shape the format does not allow (unknown field, missing `run`),
     /// in toml's own words.
     #[error("{0}")]

@@ -21,7 +21,34 @@ pub const NOOP: &str = "noop";
 struct RawBinding {
     on: Spanned<String>,
     run: Spanned<String>,
-    desc: Option<String>,
+    desc: Option<Spanned<String>>,
+}
+
+/// The most of a keymap file that is read: shipped keymaps are a few kilobytes.
+pub const MAX_FILE: u64 = 1024 * 1024;
+
+/// Reads a user keymap file, refusing one larger than [`MAX_FILE`] (or a device like
+/// `/dev/zero`) before it is all in memory.
+pub fn read_capped(path: &std::path::Path) -> Result<String, ErrorKind> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(ErrorKind::Read)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(ErrorKind::Read)?;
+    if bytes.len() as u64 > MAX_FILE {
+        return Err(ErrorKind::TooLarge);
+    }
+    String::from_utf8(bytes)
+        .map_err(|e| ErrorKind::Read(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))
+}
+
+/// Characters a description may not hold: C0 and C1 controls and DEL (they drive the
+/// terminal: OSC 52 writes the clipboard, CSI moves the cursor), bidirectional controls
+/// (they reorder what is shown) and zero-width characters (they hide text).
+pub fn unsafe_in_text(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{061C}' | '\u{FEFF}')
 }
 
 /// A checked binding from a file. `command` is None for `noop`.
@@ -90,7 +117,15 @@ pub fn parse(source: &str, origin: &str) -> Result<Vec<FileBinding>, KeymapError
                 keys,
                 command: parse_command(&entry.run)
                     .map_err(|kind| fail(entry.run.span().start, kind))?,
-                desc: entry.desc,
+                desc: match entry.desc {
+                    Some(desc) => {
+                        if let Some(c) = desc.get_ref().chars().find(|&c| unsafe_in_text(c)) {
+                            return Err(fail(desc.span().start, ErrorKind::ControlInDesc(c)));
+                        }
+                        Some(desc.into_inner())
+                    }
+                    None => None,
+                },
             });
         }
     }
