@@ -483,9 +483,11 @@ fn replay_quits_at_once_and_ends_with_its_terminal() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    // Well under a second of CPU between the close and the end (100 ticks a second).
+    // At most a second of CPU between the close and the end (100 ticks a second); the bug
+    // spun at about 50% of a core for 7 s (some 350 ticks). The bound leaves room for a
+    // loaded machine's last frame and exit.
     assert!(
-        last_cpu - cpu_before < 50,
+        last_cpu - cpu_before < 100,
         "{} ticks",
         last_cpu - cpu_before
     );
