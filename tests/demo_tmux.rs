@@ -423,11 +423,9 @@ fn scenario_picker_after_the_help_was_scrolled() {
     t.assert_restored();
 }
 
-/// Item 13: SIGTERM and SIGHUP end the screen with the conventional exit status (128 + the
-/// signal's number), the terminal restored.
-#[test]
-fn demo_exit_status_after_sigterm_and_sighup() {
-    for (signal, status) in [("TERM", 143), ("HUP", 129)] {
+/// Each signal sent to a running demo ends it with the terminal restored and `status`.
+fn signal_ends_the_demo(cases: &[(&str, i32)]) {
+    for &(signal, status) in cases {
         let t = Tmux::start(100, 30);
         t.run_demo_then("; echo exit=$?");
         t.wait_for("ISAKMP SAs (1)", secs(5));
@@ -440,6 +438,13 @@ fn demo_exit_status_after_sigterm_and_sighup() {
         t.assert_restored();
         t.wait_for(&format!("exit={status}"), secs(5));
     }
+}
+
+/// Item 13: SIGTERM and SIGHUP end the screen with the conventional exit status (128 + the
+/// signal's number), the terminal restored.
+#[test]
+fn demo_exit_status_after_sigterm_and_sighup() {
+    signal_ends_the_demo(&[("TERM", 143), ("HUP", 129)]);
 }
 
 /// Item 11: `q` in a replay quits at once (it once waited 5 s for a session a replay does
@@ -611,19 +616,7 @@ fn snapshot_header_counts_the_lines_read() {
 /// once, leaving the alternate screen on, the cursor hidden and the tty raw.
 #[test]
 fn demo_restores_the_terminal_after_sigint_and_sigquit() {
-    for (signal, status) in [("INT", 130), ("QUIT", 131)] {
-        let t = Tmux::start(100, 30);
-        t.run_demo_then("; echo exit=$?");
-        t.wait_for("ISAKMP SAs (1)", secs(5));
-        let pid = child_of_pane(&t);
-        let out = Command::new("kill")
-            .args([format!("-{signal}"), pid.to_string()])
-            .output()
-            .expect("run kill");
-        assert!(out.status.success(), "kill: {}", err(&out));
-        t.assert_restored();
-        t.wait_for(&format!("exit={status}"), secs(5));
-    }
+    signal_ends_the_demo(&[("INT", 130), ("QUIT", 131)]);
 }
 
 /// Item 7 (review): `--capture` naming a file that is there already, or a symbolic link

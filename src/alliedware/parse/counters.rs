@@ -18,9 +18,14 @@ fn pair_re() -> &'static Regex {
 
 /// The pairs of a line, when the whole line is pairs (and nothing else but space and dots).
 pub fn pairs(line: &str) -> Option<Vec<(&str, &str)>> {
+    whole_line_pairs(pair_re(), line)
+}
+
+/// The matches of `re` (name, value) when they make up the whole line.
+fn whole_line_pairs<'l>(re: &Regex, line: &'l str) -> Option<Vec<(&'l str, &'l str)>> {
     let mut found = Vec::new();
     let mut last = 0;
-    for c in pair_re().captures_iter(line) {
+    for c in re.captures_iter(line) {
         let (Some(m), Some(n), Some(v)) = (c.get(0), c.get(1), c.get(2)) else {
             continue;
         };
@@ -49,19 +54,7 @@ fn odd_pair_re() -> &'static Regex {
 /// pairs, each value as printed. Such a line belongs to the display; what does not parse is
 /// kept as text with a warning, never taken for a title or dropped.
 pub fn odd_pairs(line: &str) -> Option<Vec<(&str, &str)>> {
-    let mut found = Vec::new();
-    let mut last = 0;
-    for c in odd_pair_re().captures_iter(line) {
-        let (Some(m), Some(n), Some(v)) = (c.get(0), c.get(1), c.get(2)) else {
-            continue;
-        };
-        if !line[last..m.start()].trim().is_empty() {
-            return None;
-        }
-        found.push((n.as_str(), v.as_str()));
-        last = m.end();
-    }
-    (!found.is_empty() && line[last..].trim().is_empty()).then_some(found)
+    whole_line_pairs(odd_pair_re(), line)
 }
 
 pub fn fits(line: &str) -> bool {
