@@ -1,7 +1,8 @@
 //! Throughput of the whole reading pipeline (`analyze`) on a large synthetic capture:
 //! mostly debug lines, with tables, counters and pager prompts in between, CR LF endings.
 //! Run with `cargo bench --bench analyze`; the capture is also written to
-//! `target/bench-capture.log` for `benches/memory.sh`.
+//! `target/bench-capture.log` for `benches/memory.sh`. With `--write-capture PATH [MB]` it
+//! only writes the capture (used by `benches/analyze_vs_rg.sh`).
 
 use std::time::Instant;
 use tunnelscope::alliedware::debug::Classifier;
@@ -56,6 +57,24 @@ pub fn capture(target_bytes: usize) -> Vec<u8> {
 }
 
 fn main() {
+    // `analyze --write-capture PATH [MB]`: only write the capture (for
+    // `benches/analyze_vs_rg.sh`, which times the release binary on it).
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "--write-capture") {
+        let Some(path) = args.get(at + 1) else {
+            eprintln!("--write-capture needs a path");
+            std::process::exit(2);
+        };
+        let mb = args
+            .get(at + 2)
+            .and_then(|s| s.parse::<usize>().ok())
+            .unwrap_or(100);
+        if let Err(e) = std::fs::write(path, capture(mb << 20)) {
+            eprintln!("could not write {path}: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     let size = std::env::var("BENCH_MB")
         .ok()
         .and_then(|s| s.parse::<usize>().ok())

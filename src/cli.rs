@@ -13,6 +13,10 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Write a log (connections, logins, link errors; never a password) to tunnelscope.log in
+    /// the data folder: off, error, warn, info, debug or trace. RUST_LOG is read when not given
+    #[arg(long, global = true, value_name = "LEVEL", value_parser = clap::builder::PossibleValuesParser::new(tunnelscope::logging::LEVELS))]
+    pub log_level: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -35,12 +39,67 @@ pub enum Command {
     Replay(ReplayArgs),
     /// Pack a capture's evidence (capture, tables as JSON, counters, findings, summary) in a tar file
     Bundle(BundleArgs),
+    /// Connect, turn debug on, ping across the tunnel, watch, and report what is wrong (no screen)
+    Diagnose(DiagnoseArgs),
+}
+
+/// How the router's text is read: the user's prompt and extra debug rules.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReadArgs {
+    /// A TOML file of extra debug classifier rules (same form as the built-in rules)
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// A regular expression for a prompt changed with `set port prompt=`
+    #[arg(long, value_name = "REGEX")]
+    pub prompt: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DiagnoseArgs {
+    #[command(flatten)]
+    pub link: LinkArgs,
+    /// How long to watch, in seconds, after the first reading and the ping
+    #[arg(long = "for", value_name = "SECONDS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub for_secs: u64,
+    /// The address pinged across the tunnel (a host on the far LAN); a `sim:` target pings
+    /// from its simulated LAN PC
+    #[arg(long, value_name = "ADDRESS")]
+    pub ping: Option<String>,
+    /// Ping from the router itself (its `ping`) instead of this machine
+    #[arg(long)]
+    pub ping_from_router: bool,
+    /// Leave ISAKMP debug as it is (do not turn it on)
+    #[arg(long)]
+    pub no_debug: bool,
+    /// Two ends: compare the pre-shared keys their ISAKMP policies name, by SHA-256 fingerprint
+    /// in memory (only "same" or "differ" is shown; the values never are)
+    #[arg(long)]
+    pub compare_keys: bool,
+    /// Draw the ladder of the latest failed exchange (else the latest) between the routers:
+    /// each message an arrow with its payloads, retransmissions, where and why it stopped
+    #[arg(long)]
+    pub ladder: bool,
+    /// Print JSON (the report of `analyze --json`, plus `pings` and `counter_deltas`)
+    #[arg(long)]
+    pub json: bool,
+    /// Write the capture here (default: the data folder)
+    #[arg(long, value_name = "FILE")]
+    pub capture: Option<std::path::PathBuf>,
+    /// Write no capture
+    #[arg(long)]
+    pub no_capture: bool,
+    /// Keep secrets (keys, passwords typed as arguments) in the capture
+    #[arg(long)]
+    pub keep_secrets: bool,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct ReplayArgs {
-    /// A capture written by `connect` or `demo`
-    pub file: std::path::PathBuf,
+    /// A capture written by `connect`, `demo` or `diagnose`; two for the two ends of a tunnel
+    /// (played together, aligned on their start times)
+    #[arg(value_name = "CAPTURE", num_args = 1..=2, required = true)]
+    pub files: Vec<std::path::PathBuf>,
     /// Times the recorded pace, from 0.01 to 1000 (2 = twice as fast)
     #[arg(long, default_value_t = 1.0, conflicts_with = "instant", value_parser = speed,
           allow_negative_numbers = true)]
@@ -51,22 +110,31 @@ pub struct ReplayArgs {
     /// A keymap: `vim`, or a TOML file that overrides the default per key
     #[arg(long, value_name = "FILE|vim", env = "TUNNELSCOPE_KEYMAP")]
     pub keymap: Option<String>,
+    #[command(flatten)]
+    pub read: ReadArgs,
 }
 
 /// A replay speed: a finite number from 0.01 to 1000 (NaN, 0, negative or infinite would
 /// make a wait of no meaning).
-fn speed(s: &str) -> Result<f64, String> {
+fn speed(s: &str) -> Result<f64, SpeedError> {
     let v: f64 = s
         .trim()
         .parse()
-        .map_err(|_| format!("`{s}` is not a number (try 2 for twice as fast, 0.5 for half)"))?;
+        .map_err(|_| SpeedError::NotANumber(s.to_string()))?;
     if v.is_finite() && (0.01..=1000.0).contains(&v) {
         Ok(v)
     } else {
-        Err(format!(
-            "`{s}` is not a speed: give a number from 0.01 to 1000 (1 = as recorded)"
-        ))
+        Err(SpeedError::OutOfRange(s.to_string()))
     }
+}
+
+/// A `--speed` that cannot be used (clap shows the message).
+#[derive(Debug, thiserror::Error)]
+enum SpeedError {
+    #[error("`{0}` is not a number (try 2 for twice as fast, 0.5 for half)")]
+    NotANumber(String),
+    #[error("`{0}` is not a speed: give a number from 0.01 to 1000 (1 = as recorded)")]
+    OutOfRange(String),
 }
 
 #[derive(Debug, clap::Args)]
@@ -106,6 +174,9 @@ pub struct DemoArgs {
     pub scenario: String,
     #[command(flatten)]
     pub screen: ScreenArgs,
+    /// A TOML file of extra debug classifier rules (same form as the built-in rules)
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -132,10 +203,13 @@ pub struct KeysArgs {
 /// How to reach a router: shared by `snapshot` and `connect`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct LinkArgs {
-    /// serial:/dev/ttyUSB0, ssh://[user@]host[:port], telnet://[user@]host[:port], sim:SCENARIO[/1|2]
-    pub target: String,
-    /// User name to log in with (default: the target's user@, else manager). The password is
-    /// read from TUNNELSCOPE_PASSWORD, or asked for on the terminal.
+    /// One router, or the two ends of a tunnel: serial:[user@]/dev/ttyUSB0,
+    /// ssh://[user@]host[:port], telnet://[user@]host[:port], sim:SCENARIO[/1|2]
+    #[arg(value_name = "TARGET", num_args = 1..=2, required = true)]
+    pub targets: Vec<String>,
+    /// User name to log in with where the target names none (default: manager). The passwords
+    /// are read from TUNNELSCOPE_PASSWORD (the first target) and TUNNELSCOPE_PASSWORD_2 (the
+    /// second), or asked for on the terminal
     #[arg(long)]
     pub user: Option<String>,
     /// SSH private key file
@@ -168,6 +242,9 @@ pub struct LinkArgs {
     /// A regular expression for a prompt changed with `set port prompt=`
     #[arg(long, value_name = "REGEX")]
     pub prompt: Option<String>,
+    /// A TOML file of extra debug classifier rules (same form as the built-in rules)
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
 }
 
 /// The simulator's scenarios, listed by `--help` and in the error for a wrong name.
@@ -196,6 +273,14 @@ pub struct SnapshotArgs {
     /// Give up after this many seconds
     #[arg(long, default_value_t = 60)]
     pub timeout: u64,
+    /// Two ends: compare the pre-shared keys their ISAKMP policies name, by SHA-256 fingerprint
+    /// in memory (only "same" or "differ" is shown; the values never are)
+    #[arg(long)]
+    pub compare_keys: bool,
+    /// Draw the ladder of the latest failed exchange (else the latest) between the routers:
+    /// each message an arrow with its payloads, retransmissions, where and why it stopped
+    #[arg(long)]
+    pub ladder: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -250,4 +335,12 @@ pub struct AnalyzeArgs {
     /// give the line's time). tio, Tera Term, minicom and PuTTY logs are recognised without it
     #[arg(long, value_name = "REGEX")]
     pub stamp: Option<String>,
+    /// The far end's captures: both ends are reported and compared (SA and SPI pairs, the
+    /// configuration side by side, one list of findings for the tunnel)
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub other: Vec<PathBuf>,
+    /// Draw the ladder of the latest failed exchange (else the latest) between the routers:
+    /// each message an arrow with its payloads, retransmissions, where and why it stopped
+    #[arg(long)]
+    pub ladder: bool,
 }

@@ -6,9 +6,11 @@
 use crate::alliedware::commands::Display;
 use crate::alliedware::debug::Classifier;
 use crate::analyze::{Analysis, Options, State};
-use crate::console::session::{self, counters_command, Event, LoginState, Request, SessionConfig};
+use crate::console::session::{self, Event, LoginState, Request, SessionConfig};
 use crate::console::transcript::Item;
-use crate::tui::run::{Stops, QUIT_SILENCE, QUIT_WAIT};
+use crate::live::signals::Stops;
+use crate::live::{QUIT_SILENCE, QUIT_WAIT};
+use crate::model::{Cmd, Dialect};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
@@ -33,36 +35,95 @@ impl SnapshotError {
     }
 }
 
-/// The commands of one snapshot, before the counters (which need the configuration).
-pub const COMMANDS: [&str; 5] = [
-    "show isakmp sa",
-    "show isakmp exchange",
-    "show ipsec sa",
-    "show ip interface",
-    "show config dynamic",
-];
+/// The commands of one snapshot, before the counters (which need the configuration): the poll
+/// set, the interfaces and the configuration.
+pub fn commands(d: &dyn Dialect) -> Vec<String> {
+    let mut v: Vec<String> = d.poll_set().into_iter().collect();
+    v.push(d.command(&Cmd::ShowInterfaces));
+    v.push(d.command(&Cmd::ShowConfig));
+    v
+}
+
+/// Snapshots of one router, or of both ends of a tunnel at once. Simulated routers of one
+/// scenario are the two peers of one simulated network, so their SAs are each other's.
+pub async fn snapshot_all(
+    cfgs: Vec<SessionConfig>,
+    timeout: Duration,
+    compare_keys: bool,
+) -> Result<Vec<Snap>, SnapshotError> {
+    use crate::sim::serve::SharedNet;
+    let mut nets: std::collections::HashMap<String, SharedNet> = Default::default();
+    let mut runs = Vec::new();
+    for cfg in cfgs {
+        let net = match &cfg.target {
+            crate::link::Target::Sim { scenario, peer } => {
+                scenario.parse::<crate::sim::Scenario>().ok().map(|s| {
+                    let n = nets
+                        .entry(s.name().to_string())
+                        .or_insert_with(|| SharedNet::new(s))
+                        .clone();
+                    (n, *peer)
+                })
+            }
+            _ => None,
+        };
+        runs.push(tokio::spawn(snapshot_on(cfg, timeout, net, compare_keys)));
+    }
+    let mut out = Vec::new();
+    for r in runs {
+        out.push(
+            r.await
+                .map_err(|e| SnapshotError::Failed(format!("the snapshot failed: {e}")))??,
+        );
+    }
+    Ok(out)
+}
 
 /// Run a snapshot. `timeout` bounds the whole run.
-pub async fn snapshot(
+pub async fn snapshot(cfg: SessionConfig, timeout: Duration) -> Result<Analysis, SnapshotError> {
+    snapshot_on(cfg, timeout, None, false)
+        .await
+        .map(|s| s.analysis)
+}
+
+/// Run a snapshot, on the given simulated network's peer when `net` is set.
+async fn snapshot_on(
     mut cfg: SessionConfig,
     timeout: Duration,
-) -> Result<Analysis, SnapshotError> {
+    net: Option<(crate::sim::serve::SharedNet, u8)>,
+    compare_keys: bool,
+) -> Result<Snap, SnapshotError> {
     let mut stops =
         Stops::new().map_err(|e| SnapshotError::Failed(format!("cannot handle signals: {e}")))?;
     cfg.poll.enabled = false;
+    let cfg_rules: &'static Classifier = cfg.rules;
     cfg.reconnect = false;
     let user = cfg.user.clone();
+    let dialect = cfg.dialect;
     let (req_tx, req_rx) = mpsc::channel(64);
     let (ev_tx, mut ev_rx) = mpsc::channel(1024);
-    let task = tokio::spawn(session::run(cfg, req_rx, ev_tx));
+    let task = match net {
+        Some((n, peer)) => tokio::spawn(session::run_with(cfg, req_rx, ev_tx, move || {
+            std::future::ready(Ok(crate::link::sim::open_sim_on(
+                &n,
+                peer,
+                crate::sim::Start::Login,
+                crate::sim::ConsoleConfig::default(),
+            )))
+        })),
+        None => tokio::spawn(session::run(cfg, req_rx, ev_tx)),
+    };
     let mut state = State::default();
-    let classifier = Classifier::builtin();
+    let classifier = cfg_rules;
     let opts = Options {
         keep_events: true,
         exchanges: true,
     };
     let mut sent = false;
     let mut counters_sent = false;
+    // The key displays asked for (canonical), and the fingerprints of their values.
+    let mut key_cmds: Vec<String> = Vec::new();
+    let mut keys: Vec<Option<[u8; 32]>> = Vec::new();
     // Commands still to send (one goes out when the one before it has its block), and
     // whether the quit went out after the last.
     let mut pending: std::collections::VecDeque<String> = Default::default();
@@ -101,7 +162,7 @@ pub async fn snapshot(
                 Event::Status(s) => {
                     if s.login == LoginState::LoggedIn && !sent && stopped.is_none() {
                         sent = true;
-                        pending.extend(COMMANDS.iter().map(|c| c.to_string()));
+                        pending.extend(commands(dialect));
                         if let Some(c) = pending.pop_front() {
                             let _ = req_tx.send(Request::Command(c)).await;
                         }
@@ -122,12 +183,38 @@ pub async fn snapshot(
                     let block = matches!(&item, Item::Block(_));
                     let config_done =
                         matches!(&item, Item::Block(b) if b.command.display == Display::Config);
-                    state.apply(item, classifier, opts, None);
+                    // A key display is hashed here and goes no further (never into the state
+                    // or the report).
+                    let key_reply = match &item {
+                        Item::Block(b) => key_cmds.iter().position(|c| *c == b.command.canonical),
+                        _ => None,
+                    };
+                    match (key_reply, &item) {
+                        (Some(at), Item::Block(b)) => {
+                            key_cmds.remove(at);
+                            let lines: Vec<&str> =
+                                b.lines.iter().map(|l| l.text.as_str()).collect();
+                            keys.push(dialect.key_fingerprint(&lines));
+                        }
+                        _ => {
+                            state.apply(item, classifier, opts, None);
+                        }
+                    }
                     if config_done && !counters_sent {
                         counters_sent = true;
+                        if compare_keys {
+                            let cmds =
+                                crate::alliedware::keys::commands(&state.snapshot.config, dialect);
+                            key_cmds = cmds.iter().map(|c| dialect.canonical(c)).collect();
+                            pending.extend(cmds);
+                        }
                         // The counters of every encrypting policy (action=ipsec), as the Note says.
                         let names = state.snapshot.config.encrypting_policies();
-                        pending.extend(names.iter().map(|n| counters_command(n)));
+                        pending.extend(
+                            names
+                                .iter()
+                                .map(|n| dialect.command(&Cmd::PolicyCounters(n))),
+                        );
                     }
                     // One command at a time: a signal then waits for the one in flight only
                     // before the logoff, not for the whole list.
@@ -157,7 +244,10 @@ pub async fn snapshot(
                         error = Some(m);
                     }
                 }
-                Event::Measure { .. } | Event::Sent { .. } | Event::Clock(_) => {}
+                Event::Measure { .. }
+                | Event::Sent { .. }
+                | Event::Clock(_)
+                | Event::Lines { .. } => {}
             }
         }
     };
@@ -180,11 +270,33 @@ pub async fn snapshot(
         })));
     }
     let findings = state.findings(false);
-    Ok(Analysis {
-        state,
-        findings,
-        files: Vec::new(),
-        bytes,
-        lines,
+    Ok(Snap {
+        analysis: Analysis {
+            state,
+            findings,
+            files: Vec::new(),
+            bytes,
+            lines,
+        },
+        keys,
     })
+}
+
+/// One router's snapshot: the analysis, and the fingerprints of the pre-shared keys its
+/// ISAKMP policies name (only with a key comparison; `None` where a reply showed no value).
+pub struct Snap {
+    pub analysis: Analysis,
+    pub keys: Vec<Option<[u8; 32]>>,
+}
+
+/// Whether two ends' keys are the same, from their fingerprints: `None` when one could not be
+/// read.
+pub fn keys_same(a: &[Option<[u8; 32]>], b: &[Option<[u8; 32]>]) -> Option<bool> {
+    let set = |v: &[Option<[u8; 32]>]| -> Option<Vec<[u8; 32]>> {
+        let mut out: Vec<[u8; 32]> = v.iter().copied().collect::<Option<Vec<_>>>()?;
+        out.sort();
+        out.dedup();
+        (!out.is_empty()).then_some(out)
+    };
+    Some(set(a)? == set(b)?)
 }

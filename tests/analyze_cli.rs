@@ -2,24 +2,17 @@
 //! the JSON contract of issue 2, and one-line errors for files it cannot read. The captures
 //! are the fixtures described in `tests/analyze_fixtures.rs`.
 
+mod support;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use support::run_analyze as run;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(name)
-}
-
-fn run(args: &[&std::ffi::OsStr]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tunnelscope"))
-        .arg("analyze")
-        .args(args)
-        // A rules file from the environment would change what is read.
-        .env_remove("TUNNELSCOPE_RULES")
-        .output()
-        .unwrap()
 }
 
 fn analyze(path: &Path, json: bool) -> Output {

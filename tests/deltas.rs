@@ -3,9 +3,19 @@
 
 use proptest::prelude::*;
 use std::time::Duration;
-use tunnelscope::model::{
-    is_error_name, Counter, CounterView, PingTally, Severity, SourceLine, Verdict,
-};
+use tunnelscope::doctor::counters::{counter_verdict, Severity, Verdict};
+use tunnelscope::model::{is_error_name, Counter, CounterView, PingTally, SourceLine};
+
+/// The doctor's verdict on a view, spoken in AlliedWare, as the screen asks for it.
+trait VerdictOf {
+    fn verdict(&self, ping: Option<&PingTally>) -> Verdict;
+}
+
+impl VerdictOf for CounterView {
+    fn verdict(&self, ping: Option<&PingTally>) -> Verdict {
+        counter_verdict(self, ping, tunnelscope::alliedware::dialect::dialect())
+    }
+}
 
 const OUT: &str = "Outbound Packet Processing Counters";
 const IN: &str = "Inbound Packet Processing Counters";

@@ -6,8 +6,9 @@
 //! tests running in parallel and the user's own tmux never meet; the server is killed when
 //! the test ends, also when it fails.
 
-#[path = "support/tmux.rs"]
-mod tmux;
+mod support;
+
+use support::{tmux, Deadline};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -99,18 +100,22 @@ fn demo_200x60_debug_reset_ping_help_quit() {
     });
     eprintln!("tables filled after {:?}", started.elapsed());
     let (status, hints) = bars(&screen);
+    // The demo opens with debug on at both ends (issue 10, item 2).
     assert!(
-        status.starts_with("Peer1 | security officer | debug off"),
+        status.starts_with("Peer1 | security officer | debug ON"),
         "{status}"
     );
     assert!(status.contains("demo: healthy"), "{status}");
     assert!(hints.starts_with("q quit  ? help"), "{hints}");
 
-    // d: debug on, shown on the status bar (black on yellow).
+    // d: debug off, then on again, shown on the status bar (black on yellow).
     t.type_text("d");
-    t.wait_for("debug ON", secs(5));
+    t.wait("debug off", secs(5), |s| bars(s).0.contains("debug off"));
+    t.type_text("d");
+    t.wait("debug ON", secs(5), |s| bars(s).0.contains("debug ON"));
     let ansi = t.capture_ansi();
-    let status = ansi.lines().find(|l| l.contains("debug ON")).unwrap();
+    // The status bar: the last line saying it (each end's heading says it too).
+    let status = ansi.lines().rev().find(|l| l.contains("debug ON")).unwrap();
     // The codes between the separator before it and the text itself.
     let codes = status[..status.find("debug ON").unwrap()]
         .rsplit(" | ")
@@ -206,12 +211,19 @@ fn demo_80x24_scenario_switch_zoom_help_quit() {
     });
     // At 80x24 the status bar and the hint bar are still there.
     let (status, hints) = bars(&screen);
+    // The demo opens with debug on at both ends (issue 10, item 2).
     assert!(
-        status.starts_with("Peer1 | security officer | debug off"),
+        status.starts_with("Peer1 | security officer | debug ON"),
         "{status}"
     );
     assert!(hints.starts_with("q quit  ? help"), "{hints}");
     assert!(screen.contains("Debug stream"), "{screen}");
+    // Narrower than 160 columns with two routers: one end at a time, and the tunnel's
+    // one-line summary stays on the first line.
+    assert!(
+        screen.starts_with("tunnel Peer1 ⇄ Peer2: ISAKMP"),
+        "{screen}"
+    );
 
     // S: the scenario menu; the second entry is phase1-stall.
     t.type_text("S");
@@ -225,8 +237,9 @@ fn demo_80x24_scenario_switch_zoom_help_quit() {
     let (status, hints) = bars(&screen);
     assert!(status.starts_with("Peer1 | security officer"), "{status}");
     assert!(hints.starts_with("q quit  ? help"), "{hints}");
-    // The tables, zoomed (the pane before the debug pane), show the exchange in SASENT.
-    t.keys(&["BTab"]);
+    // The tables, zoomed (two panes before the debug pane: the tunnel pane is between them
+    // with two routers), show the exchange in SASENT.
+    t.keys(&["BTab", "BTab"]);
     t.type_text("z");
     // (The 80x24 screen shows that row unzoomed too: wait for the zoom itself.)
     let zoomed = t.wait("the exchange in SASENT, zoomed", secs(5), |s| {
@@ -245,10 +258,13 @@ fn demo_80x24_scenario_switch_zoom_help_quit() {
     t.keys(&["Escape"]);
     t.wait("help closed", secs(5), |s| !s.contains("Help (Esc closes"));
 
-    // Debug is off in the new scenario: q quits at once.
+    // q quits: at once with debug off, after a yes with debug on.
     let (status, _) = bars(&t.capture());
-    assert!(status.contains("debug off"), "{status}");
     t.type_text("q");
+    if status.contains("debug ON") {
+        t.wait_for("ISAKMP debug is on. Quit?", secs(5));
+        t.type_text("y");
+    }
     t.assert_restored();
     eprintln!("whole test {:?}", started.elapsed());
 }
@@ -282,7 +298,7 @@ fn child_of_pane(t: &Tmux) -> u32 {
         .display("#{pane_pid}")
         .parse()
         .expect("tmux gives the pane's pid");
-    let deadline = Instant::now() + secs(5);
+    let end = Deadline::after(secs(5));
     loop {
         for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
             let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
@@ -294,7 +310,7 @@ fn child_of_pane(t: &Tmux) -> u32 {
                 }
             }
         }
-        assert!(Instant::now() < deadline, "no program started in the pane");
+        end.check("a program started in the pane");
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -371,17 +387,13 @@ fn scenario_picker_after_the_help_was_scrolled() {
     t.keys(&["Escape"]);
     t.wait("help closed", secs(5), |s| !s.contains("Help (Esc closes"));
     t.type_text("S");
-    let names = [
-        "healthy",
-        "phase1-stall",
-        "psk-mismatch",
-        "phase2-mismatch",
-        "sa-out-of-step",
-        "sa-accumulation",
-        "policy-selection",
-    ];
+    let names: Vec<&str> = tunnelscope::sim::Scenario::ALL
+        .iter()
+        .map(|s| s.name())
+        .collect();
+    let (last, before_last) = (names[names.len() - 1], names[names.len() - 2]);
     let screen = t.wait_for("Scenario (Enter switches", secs(5));
-    for n in names {
+    for n in &names {
         assert!(
             screen.lines().any(|l| l.contains(&format!(" {n} "))),
             "{n} listed:\n{screen}"
@@ -412,13 +424,11 @@ fn scenario_picker_after_the_help_was_scrolled() {
         selected(&t) == "healthy"
     });
     t.keys(&["Up"]);
-    t.wait("Up wraps to the last", secs(5), |_| {
-        selected(&t) == "policy-selection"
-    });
+    t.wait("Up wraps to the last", secs(5), |_| selected(&t) == last);
     t.keys(&["Up"]);
-    t.wait("Up", secs(5), |_| selected(&t) == "sa-accumulation");
+    t.wait("Up", secs(5), |_| selected(&t) == before_last);
     t.keys(&["Enter"]);
-    t.wait_for("demo: sa-accumulation", secs(8));
+    t.wait_for(&format!("demo: {before_last}"), secs(8));
     t.type_text("q");
     t.assert_restored();
 }
@@ -496,14 +506,14 @@ fn replay_quits_at_once_and_ends_with_its_terminal() {
         "{} ticks",
         last_cpu - cpu_before
     );
-    let deadline = Instant::now() + secs(5);
+    let end = Deadline::after(secs(5));
     let code = loop {
         if let Ok(s) = std::fs::read_to_string(&status) {
             if !s.trim().is_empty() {
                 break s.trim().to_string();
             }
         }
-        assert!(Instant::now() < deadline, "no exit status written");
+        end.check("the exit status written");
         std::thread::sleep(Duration::from_millis(50));
     };
     assert_eq!(code, "129", "exit status after the terminal closed");
@@ -660,4 +670,57 @@ fn demo_refuses_a_capture_file_that_exists_or_is_a_link() {
         "nothing created through the link"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 10, acceptance: at 200x50 the demo shows within 10 s, without a key pressed, both
+/// routers' names, both ISAKMP SA rows (peers 200.200.200.1 and 200.200.200.2), debug lines
+/// from both routers (the merged stream names each line's router) and the tunnel pane with
+/// the SPI pairs paired.
+#[test]
+fn demo_200x50_shows_both_ends_and_the_tunnel_without_a_key() {
+    let t = Tmux::start(200, 50);
+    let started = Instant::now();
+    t.run_demo();
+    // A line of the debug stream: the router's column, then the arrival time.
+    let from = |s: &str, name: &str| {
+        s.lines().any(|l| {
+            l.split(['┃', '│']).any(|cell| {
+                cell.strip_prefix(&format!("{name} ")).is_some_and(|rest| {
+                    rest.len() > 9 && rest.as_bytes()[2] == b':' && rest.as_bytes()[5] == b':'
+                })
+            })
+        })
+    };
+    let tables_and_tunnel = |s: &str| {
+        s.contains("Peer1: ")
+            && s.contains("Peer2: ")
+            && s.lines()
+                .any(|l| l.contains("200.200.200.1") && l.contains("200.200.200.2"))
+            && s.contains("IPsec SAs, by SPI: 1/1 paired")
+    };
+    t.wait(
+        "both ends, both ISAKMP SA rows, the SPI pairs paired",
+        secs(10),
+        tables_and_tunnel,
+    );
+    let left = secs(10).saturating_sub(started.elapsed());
+    let screen = t.wait(
+        "debug lines from both routers (named in the merged stream)",
+        left,
+        |s| tables_and_tunnel(s) && from(s, "Peer1") && from(s, "Peer2"),
+    );
+    eprintln!("both ends on screen after {:?}", started.elapsed());
+    // Side by side: the second end's heading starts in the right half.
+    let head = screen
+        .lines()
+        .find(|l| l.contains("Peer1: "))
+        .unwrap_or_default();
+    assert!(head.find("Peer2: ").is_some_and(|x| x >= 100), "{head}");
+    assert!(screen.contains("Tunnel: Peer1 ⇄ Peer2"), "{screen}");
+    assert!(!screen.contains("UNPAIRED"), "{screen}");
+    // q asks (debug is on) and y quits.
+    t.type_text("q");
+    t.wait_for("Quit", secs(5));
+    t.type_text("y");
+    t.assert_restored();
 }

@@ -11,8 +11,9 @@
 //! time-based findings lost by an instant replay and so by the bundle, a junk line that
 //! panicked the capture reader).
 
-#[path = "support/sshd.rs"]
-mod sshd;
+mod support;
+
+use support::{sim, sshd, Deadline, Rng};
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -24,15 +25,15 @@ use tunnelscope::alliedware::debug::Classifier;
 use tunnelscope::alliedware::prompt::PromptMatcher;
 use tunnelscope::analyze::{analyze_files, Analysis, Options};
 use tunnelscope::capture::{iso_now, CaptureWriter, Header};
-use tunnelscope::console::session::{self, Event, LoginState, PollConfig, Request, SessionConfig};
+use tunnelscope::console::session::{Event, LoginState, Request, SessionConfig};
 use tunnelscope::console::transcript::Item;
 use tunnelscope::link::{HostKeyPolicy, LinkOptions, Secret, SshOptions, Target};
+use tunnelscope::live::debuglog::{show_stamp, Entry, DEFAULT_SCROLLBACK};
+use tunnelscope::live::replay::{self, Pace};
+use tunnelscope::live::RouterState;
 use tunnelscope::model::{Counter, Exchange, IkeSa, IpsecSa};
 use tunnelscope::sim::serve::SharedNet;
 use tunnelscope::sim::{ConsoleConfig, Scenario, Start};
-use tunnelscope::tui::debuglog::{Entry, DEFAULT_SCROLLBACK};
-use tunnelscope::tui::replay::{self, Pace};
-use tunnelscope::tui::router::RouterView;
 
 const BIN: &str = env!("CARGO_BIN_EXE_tunnelscope");
 /// The manager's password on the simulated router: typed at its `Password:` prompt.
@@ -94,62 +95,42 @@ struct Tables {
 
 /// The tables without what may differ between a live read and a replay: the source line of
 /// each row, and how long an exchange has been in its state (a clock, not the data).
-fn tables(v: &RouterView) -> Tables {
+fn tables(v: &RouterState) -> Tables {
+    /// The rows, each changed by `clear`.
+    fn rows<T: Clone>(v: &[T], clear: impl Fn(&mut T)) -> Vec<T> {
+        v.iter()
+            .cloned()
+            .map(|mut x| {
+                clear(&mut x);
+                x
+            })
+            .collect()
+    }
     let s = &v.state.snapshot;
     Tables {
-        ike: s
-            .ike_sas
-            .iter()
-            .cloned()
-            .map(|mut x| {
-                x.line = 0;
-                x
-            })
-            .collect(),
-        exchanges: s
-            .exchanges
-            .iter()
-            .cloned()
-            .map(|mut x| {
-                x.line = 0;
-                x.in_state_secs = None;
-                x
-            })
-            .collect(),
-        ipsec: s
-            .ipsec_sas
-            .iter()
-            .cloned()
-            .map(|mut x| {
-                x.line = 0;
-                x
-            })
-            .collect(),
-        counters: s
-            .counters
-            .iter()
-            .cloned()
-            .map(|mut x| {
-                x.line = 0;
-                x
-            })
-            .collect(),
+        ike: rows(&s.ike_sas, |x| x.line = 0),
+        exchanges: rows(&s.exchanges, |x| {
+            x.line = 0;
+            x.in_state_secs = None;
+        }),
+        ipsec: rows(&s.ipsec_sas, |x| x.line = 0),
+        counters: rows(&s.counters, |x| x.line = 0),
     }
 }
 
-fn finding_codes(v: &RouterView) -> Vec<&'static str> {
+fn finding_codes(v: &RouterState) -> Vec<&'static str> {
     let mut c: Vec<&'static str> = v.findings.iter().map(|f| f.code).collect();
     c.sort_unstable();
     c
 }
 
 /// The debug lines (stamp, text, failure) and, apart, the marks of a view's debug pane.
-fn debug_lines(v: &RouterView) -> (Vec<(String, String, bool)>, Vec<String>) {
+fn debug_lines(v: &RouterState) -> (Vec<(String, String, bool)>, Vec<String>) {
     let mut lines = Vec::new();
     let mut marks = Vec::new();
     for s in v.debug.iter() {
         match &s.entry {
-            Entry::Line(e) => lines.push((s.at.clone(), e.text.clone(), e.failure)),
+            Entry::Line(e) => lines.push((show_stamp(s.at), e.text.clone(), e.failure)),
             Entry::Mark(m) => marks.push(m.clone()),
         }
     }
@@ -203,40 +184,24 @@ fn live() -> &'static LiveRun {
     })
 }
 
-async fn live_session(scenario: Scenario, dir: PathBuf, secs: u64) -> LiveRun {
+/// A session against peer 1 of a fresh simulated network, opened as the demo opens it.
+fn on_the_simulator(scenario: Scenario, cfg: SessionConfig) -> sim::Session {
     let net = SharedNet::new(scenario);
-    let every = Duration::from_secs(1);
-    let cfg = SessionConfig {
-        target: Target::Sim {
-            scenario: scenario.name().into(),
-            peer: 1,
-        },
-        link: LinkOptions::default(),
-        user: Some("manager".into()),
-        password: Some(Secret::new(PASSWORD)),
-        prompt: PromptMatcher::default(),
-        poll: PollConfig {
-            isakmp_sa: every,
-            exchanges: every,
-            ipsec_sa: every,
-            counters: every,
-            policies: vec!["wiz_Peer1 to Peer2".into()],
-            share: 0.3,
-            enabled: true,
-        },
-        reconnect: false,
-    };
-    let (req_tx, req_rx) = mpsc::channel(64);
-    let (ev_tx, mut ev_rx) = mpsc::channel(4096);
-    let n = net.clone();
-    let task = tokio::spawn(session::run_with(cfg, req_rx, ev_tx, move || {
+    sim::start(cfg, move || {
         std::future::ready(Ok(tunnelscope::link::sim::open_sim_on(
-            &n,
+            &net,
             1,
             Start::Login,
             ConsoleConfig::default(),
         )))
-    }));
+    })
+}
+
+async fn live_session(scenario: Scenario, dir: PathBuf, secs: u64) -> LiveRun {
+    let mut cfg = sim::config(scenario, "manager", PASSWORD);
+    sim::poll_every(&mut cfg, Duration::from_secs(1));
+    cfg.reconnect = false;
+    let session = on_the_simulator(scenario, cfg);
     let capture = dir.join("Peer1-live.tscap");
     let header = Header {
         router: Some("Peer1".into()),
@@ -244,55 +209,37 @@ async fn live_session(scenario: Scenario, dir: PathBuf, secs: u64) -> LiveRun {
         started: Some(iso_now()),
     };
     let mut w = CaptureWriter::create(&capture, &header, false).unwrap();
-    let mut view = RouterView::new("Peer1", DEFAULT_SCROLLBACK);
+    let mut view = RouterState::new("Peer1", DEFAULT_SCROLLBACK);
     let mut secrets_sent = Vec::new();
     let mut password_prompts = 0;
     let mut debug_since: Option<Instant> = None;
-    let mut quit_sent = false;
-    let deadline = Instant::now() + Duration::from_secs(40);
-    loop {
-        assert!(
-            Instant::now() < deadline,
-            "the live session did not end; errors: {:?}",
-            view.errors
-        );
-        match tokio::time::timeout(Duration::from_millis(100), ev_rx.recv()).await {
-            Ok(Some(e)) => {
-                // As tui::run feeds its CaptureWriter.
-                match &e {
-                    Event::Bytes(b) => w.received(b),
-                    Event::Sent { bytes, secret } => {
-                        if *secret {
-                            secrets_sent.push(bytes.clone());
-                        }
-                        w.sent(bytes, *secret)
-                    }
-                    Event::Mark(m) => w.mark(m),
-                    _ => {}
-                }
-                if matches!(&e, Event::Item(Item::Password(_), _)) {
-                    password_prompts += 1;
-                }
-                let logged_in = matches!(&e, Event::Status(s) if s.login == LoginState::LoggedIn);
-                let ended = matches!(e, Event::Ended);
-                view.on_event(e);
-                if logged_in && debug_since.is_none() {
-                    req_tx.send(Request::Debug(true)).await.unwrap();
-                    debug_since = Some(Instant::now());
-                }
-                if ended {
-                    break;
-                }
+    let ended = drive(session, &mut w, Duration::from_secs(40), |e, req| {
+        if let Some(e) = e {
+            if let Event::Sent {
+                bytes,
+                secret: true,
+            } = &e
+            {
+                secrets_sent.push(bytes.clone());
             }
-            Ok(None) => break,
-            Err(_) => {}
+            if matches!(&e, Event::Item(Item::Password(_), _)) {
+                password_prompts += 1;
+            }
+            let logged_in = matches!(&e, Event::Status(s) if s.login == LoginState::LoggedIn);
+            view.on_event(e);
+            if logged_in && debug_since.is_none() {
+                req.try_send(Request::Debug(true)).unwrap();
+                debug_since = Some(Instant::now());
+            }
         }
-        if !quit_sent && debug_since.is_some_and(|t| t.elapsed() >= Duration::from_secs(secs)) {
-            quit_sent = true;
-            req_tx.send(Request::Quit).await.unwrap();
-        }
-    }
-    let _ = task.await;
+        debug_since.is_some_and(|t| t.elapsed() >= Duration::from_secs(secs))
+    })
+    .await;
+    assert!(
+        ended,
+        "the live session did not end; errors: {:?}",
+        view.errors
+    );
     assert!(w.error().is_none(), "capture write error: {:?}", w.error());
     drop(w);
     let (lines, marks) = debug_lines(&view);
@@ -308,19 +255,68 @@ async fn live_session(scenario: Scenario, dir: PathBuf, secs: u64) -> LiveRun {
     }
 }
 
+/// Drives a session to its end as the screen does: what crosses the line goes into the
+/// capture `w` as `tui::run` feeds its `CaptureWriter`, then every event (or `None` after 100 ms
+/// of quiet) to `step`, which may send requests and returns true once the session is to quit.
+/// False when the session has not ended `within`.
+async fn drive(
+    mut s: sim::Session,
+    w: &mut CaptureWriter,
+    within: Duration,
+    mut step: impl FnMut(Option<Event>, &mpsc::Sender<Request>) -> bool,
+) -> bool {
+    let end = Deadline::after(within);
+    let mut quit_sent = false;
+    loop {
+        if end.passed() {
+            s.task.abort();
+            return false;
+        }
+        let e = match tokio::time::timeout(Duration::from_millis(100), s.ev.recv()).await {
+            Ok(Some(e)) => Some(e),
+            Ok(None) => break,
+            Err(_) => None,
+        };
+        let ended = matches!(e, Some(Event::Ended));
+        match &e {
+            Some(Event::Bytes(b)) => w.received(b),
+            Some(Event::Sent { bytes, secret }) => w.sent(bytes, *secret),
+            Some(Event::Mark(m)) => w.mark(m),
+            _ => {}
+        }
+        if step(e, &s.req) && !quit_sent {
+            quit_sent = true;
+            s.req.send(Request::Quit).await.unwrap();
+        }
+        if ended {
+            break;
+        }
+    }
+    let _ = s.task.await;
+    true
+}
+
 /// A capture replayed at once into a fresh view, up to the end mark.
-async fn replay_into_view(path: &Path) -> RouterView {
+async fn replay_into_view(path: &Path) -> RouterState {
     let (tx, mut rx) = mpsc::channel(4096);
     let (_ctl_tx, ctl_rx) = mpsc::channel(1);
     let (ptx, _prx) = mpsc::channel(64);
+    let opts = tunnelscope::live::Options::default();
     let task = tokio::spawn(replay::run(
-        path.to_path_buf(),
-        Pace::Instant,
+        replay::ReplayInput {
+            path: path.to_path_buf(),
+            pace: Pace::Instant,
+            prompt: opts.prompt.clone(),
+            rules: opts.rules,
+            dialect: opts.dialect,
+            router: 0,
+            offset_ms: 0,
+        },
         tx,
         ctl_rx,
         ptx,
     ));
-    let mut view = RouterView::new("replay", DEFAULT_SCROLLBACK);
+    let mut view = RouterState::new("replay", DEFAULT_SCROLLBACK);
     loop {
         let e = tokio::time::timeout(Duration::from_secs(20), rx.recv())
             .await
@@ -465,7 +461,7 @@ fn no_password_in_any_file_written() {
     let dir = test_dir("secrets");
     let bundle = dir.join("bundle.tar");
     runtime()
-        .block_on(tunnelscope::tui::evidence::bundle_from_capture(
+        .block_on(tunnelscope::live::bundle::bundle_from_capture(
             &live.capture,
             Some(&bundle),
         ))
@@ -599,20 +595,6 @@ fn redaction_ends_at_a_prompt_split_across_reads() {
 // ---------------------------------------------------------------------------------------
 // 3. A capture cut short.
 
-/// xorshift64*: a fixed sequence, so a failing offset can be found again.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 #[test]
 fn a_capture_cut_short_still_replays_and_analyses() {
     let live = live();
@@ -740,7 +722,7 @@ fn the_bundle_unpacks_and_its_json_parses() {
     std::fs::copy(&live.capture, &capture).unwrap();
     let out = dir.join("lib-bundle.tar");
     let written = runtime()
-        .block_on(tunnelscope::tui::evidence::bundle_from_capture(
+        .block_on(tunnelscope::live::bundle::bundle_from_capture(
             &capture,
             Some(&out),
         ))
@@ -838,41 +820,26 @@ fn capture_through_openssh() {
     let server = sshd::Sshd::start(&format!("{BIN} sim --scenario healthy --peer 1"));
     let dir = test_dir("ssh");
     let capture = dir.join("ssh.tscap");
-    let cfg = SessionConfig {
-        target: Target::Ssh {
-            user: Some(server.user.clone()),
-            host: "127.0.0.1".into(),
-            port: server.port,
-        },
-        link: LinkOptions {
-            ssh: SshOptions {
-                host_key: HostKeyPolicy::AcceptNew,
-                known_hosts: Some(dir.join("known_hosts")),
-                ..Default::default()
-            },
-            user: Some(server.user.clone()),
-            password: Some(Secret::new(&server.password)),
+    let mut cfg = sim::config(Scenario::Healthy, &server.user, &server.password);
+    cfg.target = Target::Ssh {
+        user: Some(server.user.clone()),
+        host: "127.0.0.1".into(),
+        port: server.port,
+    };
+    cfg.link = LinkOptions {
+        ssh: SshOptions {
+            host_key: HostKeyPolicy::AcceptNew,
+            known_hosts: Some(dir.join("known_hosts")),
             ..Default::default()
         },
         user: Some(server.user.clone()),
         password: Some(Secret::new(&server.password)),
-        prompt: PromptMatcher::default(),
-        poll: PollConfig {
-            isakmp_sa: Duration::from_secs(1),
-            exchanges: Duration::from_secs(1),
-            ipsec_sa: Duration::from_secs(1),
-            counters: Duration::from_secs(1),
-            policies: vec!["wiz_Peer1 to Peer2".into()],
-            share: 0.3,
-            enabled: true,
-        },
-        reconnect: false,
+        ..Default::default()
     };
+    sim::poll_every(&mut cfg, Duration::from_secs(1));
+    cfg.reconnect = false;
     let target = cfg.target.to_string();
-    let errors = runtime().block_on(async {
-        let (req_tx, req_rx) = mpsc::channel(64);
-        let (ev_tx, mut ev_rx) = mpsc::channel(4096);
-        let task = tokio::spawn(session::run(cfg, req_rx, ev_tx));
+    let (ended, errors) = runtime().block_on(async {
         let header = Header {
             router: Some(target.clone()),
             link: Some(target.clone()),
@@ -881,33 +848,21 @@ fn capture_through_openssh() {
         let mut w = CaptureWriter::create(&capture, &header, false).unwrap();
         let mut errors = Vec::new();
         let mut logged_in: Option<Instant> = None;
-        let mut quit_sent = false;
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            assert!(Instant::now() < deadline, "the SSH session did not end");
-            match tokio::time::timeout(Duration::from_millis(100), ev_rx.recv()).await {
-                Ok(Some(e)) => match e {
-                    Event::Bytes(b) => w.received(&b),
-                    Event::Sent { bytes, secret } => w.sent(&bytes, secret),
-                    Event::Mark(m) => w.mark(&m),
-                    Event::Error(e) => errors.push(e),
-                    Event::Status(s) if s.login == LoginState::LoggedIn => {
-                        logged_in.get_or_insert_with(Instant::now);
-                    }
-                    Event::Ended => break,
-                    _ => {}
-                },
-                Ok(None) => break,
-                Err(_) => {}
+        let session = sim::start_on_target(cfg);
+        let ended = drive(session, &mut w, Duration::from_secs(30), |e, _| {
+            match e {
+                Some(Event::Error(e)) => errors.push(e),
+                Some(Event::Status(s)) if s.login == LoginState::LoggedIn => {
+                    logged_in.get_or_insert_with(Instant::now);
+                }
+                _ => {}
             }
-            if !quit_sent && logged_in.is_some_and(|t| t.elapsed() >= Duration::from_secs(5)) {
-                quit_sent = true;
-                let _ = req_tx.send(Request::Quit).await;
-            }
-        }
-        let _ = task.await;
-        errors
+            logged_in.is_some_and(|t| t.elapsed() >= Duration::from_secs(5))
+        })
+        .await;
+        (ended, errors)
     });
+    assert!(ended, "the SSH session did not end; errors: {errors:?}");
     assert!(errors.is_empty(), "{errors:?}\n{}", server.log());
     let a = analyze(&capture);
     let s = &a.state.snapshot;
@@ -922,7 +877,7 @@ fn capture_through_openssh() {
     assert_eq!(s.system_name.as_deref(), Some("Peer1"));
     // A bundle of it too, and the SSH password in no file.
     let bundle = runtime()
-        .block_on(tunnelscope::tui::evidence::bundle_from_capture(
+        .block_on(tunnelscope::live::bundle::bundle_from_capture(
             &capture, None,
         ))
         .unwrap();
@@ -969,7 +924,7 @@ fn a_stall_replayed_at_once_keeps_its_finding() {
     assert!(codes.contains(&"phase1-stalled"), "analyze: {codes:?}");
     let out = dir.join("stall-bundle.tar");
     runtime()
-        .block_on(tunnelscope::tui::evidence::bundle_from_capture(
+        .block_on(tunnelscope::live::bundle::bundle_from_capture(
             &capture,
             Some(&out),
         ))
@@ -1022,79 +977,35 @@ const TYPED_PASSWORD: &str = "n3wS3cret";
 /// fed as `tui::run` feeds it. Returns the capture and the view's report and JSON (what a
 /// bundle written from the screen holds as `summary.txt` and `snapshot.json`).
 async fn typed_secrets_session(dir: PathBuf) -> (PathBuf, String, String) {
-    let net = SharedNet::new(Scenario::PskMismatch);
-    let cfg = SessionConfig {
-        target: Target::Sim {
-            scenario: Scenario::PskMismatch.name().into(),
-            peer: 1,
-        },
-        link: LinkOptions::default(),
-        user: Some("manager".into()),
-        password: Some(Secret::new(PASSWORD)),
-        prompt: PromptMatcher::default(),
-        poll: PollConfig {
-            enabled: false,
-            ..PollConfig::default()
-        },
-        reconnect: false,
-    };
-    let (req_tx, req_rx) = mpsc::channel(64);
-    let (ev_tx, mut ev_rx) = mpsc::channel(4096);
-    let n = net.clone();
-    let task = tokio::spawn(session::run_with(cfg, req_rx, ev_tx, move || {
-        std::future::ready(Ok(tunnelscope::link::sim::open_sim_on(
-            &n,
-            1,
-            Start::Login,
-            ConsoleConfig::default(),
-        )))
-    }));
+    let mut cfg = sim::config(Scenario::PskMismatch, "manager", PASSWORD);
+    cfg.poll.enabled = false;
+    cfg.reconnect = false;
+    let session = on_the_simulator(Scenario::PskMismatch, cfg);
     let capture = dir.join("typed.tscap");
     let mut w = CaptureWriter::create(&capture, &Header::default(), false).unwrap();
-    let mut view = RouterView::new("Peer1", DEFAULT_SCROLLBACK);
+    let mut view = RouterState::new("Peer1", DEFAULT_SCROLLBACK);
     let mut typed_at: Option<Instant> = None;
-    let mut quit_sent = false;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        assert!(Instant::now() < deadline, "the session did not end");
-        match tokio::time::timeout(Duration::from_millis(100), ev_rx.recv()).await {
-            Ok(Some(e)) => {
-                match &e {
-                    Event::Bytes(b) => w.received(b),
-                    Event::Sent { bytes, secret } => w.sent(bytes, *secret),
-                    Event::Mark(m) => w.mark(m),
-                    _ => {}
+    let ended = drive(session, &mut w, Duration::from_secs(30), |e, req| {
+        if let Some(e) = e {
+            let logged_in = matches!(&e, Event::Status(s) if s.login == LoginState::LoggedIn);
+            view.on_event(e);
+            if logged_in && typed_at.is_none() {
+                // Passthrough: one key per write, as the screen sends them.
+                let line = format!("create enco key=1 type=general value={TYPED_VALUE}\r");
+                for b in line.bytes() {
+                    req.try_send(Request::Raw(vec![b])).unwrap();
                 }
-                let logged_in = matches!(&e, Event::Status(s) if s.login == LoginState::LoggedIn);
-                let ended = matches!(e, Event::Ended);
-                view.on_event(e);
-                if logged_in && typed_at.is_none() {
-                    // Passthrough: one key per write, as the screen sends them.
-                    let line = format!("create enco key=1 type=general value={TYPED_VALUE}\r");
-                    for b in line.bytes() {
-                        req_tx.send(Request::Raw(vec![b])).await.unwrap();
-                    }
-                    req_tx
-                        .send(Request::Command(format!(
-                            "set user=manager password={TYPED_PASSWORD}"
-                        )))
-                        .await
-                        .unwrap();
-                    typed_at = Some(Instant::now());
-                }
-                if ended {
-                    break;
-                }
+                req.try_send(Request::Command(format!(
+                    "set user=manager password={TYPED_PASSWORD}"
+                )))
+                .unwrap();
+                typed_at = Some(Instant::now());
             }
-            Ok(None) => break,
-            Err(_) => {}
         }
-        if !quit_sent && typed_at.is_some_and(|t| t.elapsed() >= Duration::from_secs(3)) {
-            quit_sent = true;
-            req_tx.send(Request::Quit).await.unwrap();
-        }
-    }
-    let _ = task.await;
+        typed_at.is_some_and(|t| t.elapsed() >= Duration::from_secs(3))
+    })
+    .await;
+    assert!(ended, "the session did not end");
     drop(w);
     let analysis = Analysis {
         state: view.state.clone(),
@@ -1142,7 +1053,7 @@ fn secrets_typed_as_arguments_are_withheld_everywhere() {
     std::fs::write(dir.join("summary.txt"), &report).unwrap();
     std::fs::write(dir.join("snapshot.json"), &json).unwrap();
     runtime()
-        .block_on(tunnelscope::tui::evidence::bundle_from_capture(
+        .block_on(tunnelscope::live::bundle::bundle_from_capture(
             &capture,
             Some(&dir.join("bundle.tar")),
         ))

@@ -11,10 +11,9 @@
 //! The length is `FAULT_RUN_SECS` (default 100 s); the order comes from a seed printed at the
 //! start (`FAULT_RUN_SEED` repeats a run).
 
-#[path = "support/pty.rs"]
-mod pty;
-#[path = "support/tmux.rs"]
-mod tmux;
+mod support;
+
+use support::{pty, tmux, Rng};
 
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::PermissionsExt;
@@ -146,23 +145,6 @@ impl Master {
             }
         }
         Ok(())
-    }
-}
-
-/// A small deterministic generator (xorshift), seeded from the clock unless given.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
     }
 }
 
@@ -414,7 +396,7 @@ fn long_session_with_faults_on_the_line() {
             max_rss < RSS_BUDGET_KB,
             "RSS {max_rss} kB over the budget of {RSS_BUDGET_KB} kB after {fault:?}"
         );
-        std::thread::sleep(Duration::from_millis(500 + rng.below(2000)));
+        std::thread::sleep(Duration::from_millis(500 + rng.below(2000) as u64));
     }
     eprintln!(
         "faults: {counts:?}; peak RSS {} MB",

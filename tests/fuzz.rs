@@ -5,8 +5,11 @@
 //! longer than the 64 KiB cut, no more lines than line ends and cuts, no more bytes of data
 //! than were read.
 
+mod support;
+
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRunner};
+use proptest::test_runner::{Config, RngSeed, TestCaseError};
+use support::cases::{self, pieces, DISPLAYS};
 use tunnelscope::alliedware::commands::Display;
 use tunnelscope::alliedware::debug::Classifier;
 use tunnelscope::alliedware::parse;
@@ -20,25 +23,22 @@ use tunnelscope::model::{Snapshot, SourceLine};
 /// not minutes: an unoptimised build is ten times slower).
 const CASES: u32 = if cfg!(debug_assertions) { 1000 } else { 4000 };
 
-fn run<S: Strategy>(strategy: S, test: impl Fn(S::Value) -> Result<(), TestCaseError>)
+/// Runs a property over `CASES` cases from a fixed seed, so CI runs the same cases every
+/// time; `FUZZ_SEED=n` explores others.
+fn run<S: Strategy>(name: &str, strategy: S, test: impl Fn(S::Value) -> Result<(), TestCaseError>)
 where
     S::Value: std::fmt::Debug,
 {
-    // A fixed seed, so CI runs the same cases every time; `FUZZ_SEED=n` explores others.
     let seed = std::env::var("FUZZ_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0x7475_6e6e_656c);
-    let mut runner = TestRunner::new(Config {
-        cases: CASES,
-        failure_persistence: None,
+    let config = Config {
         max_shrink_iters: 2000,
         rng_seed: RngSeed::Fixed(seed),
-        ..Config::default()
-    });
-    if let Err(e) = runner.run(&strategy, test) {
-        panic!("{e}");
-    }
+        ..cases::config(CASES)
+    };
+    cases::run(name, config, strategy, test);
 }
 
 /// Pieces of router text that make the interesting shapes more likely than random bytes do.
@@ -103,19 +103,6 @@ fn chunked() -> impl Strategy<Value = (Vec<u8>, Vec<usize>)> {
     (router_bytes(), prop::collection::vec(1usize..64, 1..8))
 }
 
-fn pieces<'a>(data: &'a [u8], sizes: &[usize]) -> Vec<&'a [u8]> {
-    let mut out = Vec::new();
-    let mut at = 0;
-    let mut i = 0;
-    while at < data.len() {
-        let n = sizes[i % sizes.len()].min(data.len() - at);
-        out.push(&data[at..at + n]);
-        at += n;
-        i += 1;
-    }
-    out
-}
-
 /// The cleaner's events for `data` fed in pieces; `quiet` asks what the unfinished line is
 /// after each piece (as a session does when the line goes quiet, which may take a pager
 /// prompt away before its text is complete, so the lines may differ then).
@@ -139,108 +126,101 @@ fn clean(data: &[u8], sizes: &[usize]) -> Vec<TextEvent> {
 
 #[test]
 fn text_cleaner_is_bounded_and_never_panics() {
-    run(chunked(), |(data, sizes)| {
-        let events = clean(&data, &sizes);
-        let line_ends = data
-            .iter()
-            .filter(|b| matches!(b, b'\n' | 0x0b | 0x0c))
-            .count();
-        let mut lines = 0;
-        let mut cut = 0;
-        let mut visible = 0;
-        for e in &events {
-            if let TextEvent::Line(l) = e {
-                prop_assert!(l.text.len() <= MAX_LINE_BYTES, "a line of {}", l.text.len());
-                lines += 1;
-                cut += usize::from(l.cut);
-                visible += l.text.chars().filter(|c| *c != ' ').count();
-                // Characters that hide or reorder text never come out as they are.
-                prop_assert!(
-                    !l.text
-                        .contains(['\u{202E}', '\u{200B}', '\u{2066}', '\u{FEFF}']),
-                    "{:?}",
-                    l.text
-                );
+    run(
+        "text_cleaner_is_bounded_and_never_panics",
+        chunked(),
+        |(data, sizes)| {
+            let events = clean(&data, &sizes);
+            let line_ends = data
+                .iter()
+                .filter(|b| matches!(b, b'\n' | 0x0b | 0x0c))
+                .count();
+            let mut lines = 0;
+            let mut cut = 0;
+            let mut visible = 0;
+            for e in &events {
+                if let TextEvent::Line(l) = e {
+                    prop_assert!(l.text.len() <= MAX_LINE_BYTES, "a line of {}", l.text.len());
+                    lines += 1;
+                    cut += usize::from(l.cut);
+                    visible += l.text.chars().filter(|c| *c != ' ').count();
+                    // Characters that hide or reorder text never come out as they are.
+                    prop_assert!(
+                        !l.text
+                            .contains(['\u{202E}', '\u{200B}', '\u{2066}', '\u{FEFF}']),
+                        "{:?}",
+                        l.text
+                    );
+                }
             }
-        }
-        // One line per line end, one per cut, and the unfinished last one.
-        prop_assert!(lines <= line_ends + cut + 1, "{lines} lines");
-        // Each input byte shows as at most one marker of eight characters.
-        prop_assert!(visible <= data.len() * 8, "{visible} from {}", data.len());
-        // Cut in pieces or whole, the same lines.
-        let whole = clean_with(&data, &[data.len().max(1)], false);
-        prop_assert_eq!(clean_with(&data, &sizes, false), whole);
-        Ok(())
-    });
+            // One line per line end, one per cut, and the unfinished last one.
+            prop_assert!(lines <= line_ends + cut + 1, "{lines} lines");
+            // Each input byte shows as at most one marker of eight characters.
+            prop_assert!(visible <= data.len() * 8, "{visible} from {}", data.len());
+            // Cut in pieces or whole, the same lines.
+            let whole = clean_with(&data, &[data.len().max(1)], false);
+            prop_assert_eq!(clean_with(&data, &sizes, false), whole);
+            Ok(())
+        },
+    );
 }
 
 #[test]
 fn transcript_is_bounded_and_never_panics() {
     let classifier = Classifier::builtin();
-    run(chunked(), |(data, sizes)| {
-        let mut events = clean(&data, &sizes);
-        let fed = events
-            .iter()
-            .filter(|e| matches!(e, TextEvent::Line(_)))
-            .count();
-        let mut t = Transcript::new(classifier);
-        let mut items = Vec::new();
-        // In two halves, as events arrive.
-        let mut rest = events.split_off(events.len() / 2);
-        t.feed(&mut events, &mut items);
-        t.feed(&mut rest, &mut items);
-        t.finish(&mut items);
-        let mut lines = 0;
-        let mut snapshot = Snapshot::default();
-        for it in &items {
-            match it {
-                Item::Block(b) => {
-                    lines += b.lines.len() + b.dropped;
-                    parse::apply(
-                        b.command.display,
-                        &b.command.canonical,
-                        &b.lines,
-                        &mut snapshot,
-                    );
-                    // Secret arguments never reach a block's command.
-                    let c = &b.command.canonical;
-                    let quoted = c.split("=s3cret").next().is_some_and(|b| b.contains('"'));
-                    prop_assert!(!c.contains("value=s3cret") || quoted, "{c:?}");
+    run(
+        "transcript_is_bounded_and_never_panics",
+        chunked(),
+        |(data, sizes)| {
+            let mut events = clean(&data, &sizes);
+            let fed = events
+                .iter()
+                .filter(|e| matches!(e, TextEvent::Line(_)))
+                .count();
+            let mut t = Transcript::new(classifier);
+            let mut items = Vec::new();
+            // In two halves, as events arrive.
+            let mut rest = events.split_off(events.len() / 2);
+            t.feed(&mut events, &mut items);
+            t.feed(&mut rest, &mut items);
+            t.finish(&mut items);
+            let mut lines = 0;
+            let mut snapshot = Snapshot::default();
+            for it in &items {
+                match it {
+                    Item::Block(b) => {
+                        lines += b.lines.len() + b.dropped;
+                        parse::apply(
+                            b.command.display,
+                            &b.command.canonical,
+                            &b.lines,
+                            &mut snapshot,
+                        );
+                        // Secret arguments never reach a block's command.
+                        let c = &b.command.canonical;
+                        let quoted = c.split("=s3cret").next().is_some_and(|b| b.contains('"'));
+                        prop_assert!(!c.contains("value=s3cret") || quoted, "{c:?}");
+                    }
+                    Item::Unsolicited(l, _) => {
+                        lines += 1;
+                        // (A quote opened earlier on the line makes `value=` part of a quoted
+                        // value, as the router reads it too. A carriage return may overwrite
+                        // `value=` and leave the value alone on the line: the line no longer says
+                        // it is one, so what is checked is what the line says.)
+                        let t = &l.text;
+                        let quoted = t.split("=s3cret").next().is_some_and(|b| b.contains('"'));
+                        prop_assert!(!t.contains("value=s3cret") || quoted, "{t:?}");
+                    }
+                    _ => {}
                 }
-                Item::Unsolicited(l, _) => {
-                    lines += 1;
-                    // (A quote opened earlier on the line makes `value=` part of a quoted
-                    // value, as the router reads it too. A carriage return may overwrite
-                    // `value=` and leave the value alone on the line: the line no longer says
-                    // it is one, so what is checked is what the line says.)
-                    let t = &l.text;
-                    let quoted = t.split("=s3cret").next().is_some_and(|b| b.contains('"'));
-                    prop_assert!(!t.contains("value=s3cret") || quoted, "{t:?}");
-                }
-                _ => {}
             }
-        }
-        // No line is made twice.
-        prop_assert!(lines <= fed, "{lines} lines out of {fed}");
-        prop_assert!(snapshot.raw.len() <= parse::MAX_RAW_BLOCKS);
-        Ok(())
-    });
+            // No line is made twice.
+            prop_assert!(lines <= fed, "{lines} lines out of {fed}");
+            prop_assert!(snapshot.raw.len() <= parse::MAX_RAW_BLOCKS);
+            Ok(())
+        },
+    );
 }
-
-const DISPLAYS: [Display; 12] = [
-    Display::IsakmpSa,
-    Display::IsakmpSaDetail,
-    Display::IsakmpExchange,
-    Display::IsakmpExchangeDetail,
-    Display::IpsecSa,
-    Display::IpsecSaDetail,
-    Display::Counters,
-    Display::IpInterface,
-    Display::Config,
-    Display::Log,
-    Display::DebugIpsec,
-    Display::Other,
-];
 
 /// Text lines for the parsers: words of the list, random characters and numbers of any size.
 fn parser_lines() -> impl Strategy<Value = Vec<String>> {
@@ -257,6 +237,7 @@ fn parser_lines() -> impl Strategy<Value = Vec<String>> {
 #[test]
 fn parsers_keep_what_they_do_not_understand_and_never_panic() {
     run(
+        "parsers_keep_what_they_do_not_understand_and_never_panic",
         (parser_lines(), prop::sample::select(&DISPLAYS[..])),
         |(lines, display)| {
             let lines: Vec<SourceLine> = lines
@@ -321,23 +302,27 @@ fn capture_bytes() -> impl Strategy<Value = Vec<u8>> {
 
 #[test]
 fn capture_reader_is_bounded_and_never_panics() {
-    run(capture_bytes(), |data| {
-        let _ = read::is_capture_prefix(&data);
-        let (_, records) = read::from_reader(std::io::Cursor::new(data.clone())).unwrap();
-        let mut bytes = 0;
-        let mut last_line = 0;
-        let mut n = 0;
-        for r in records {
-            bytes += r.data.as_ref().map_or(0, Vec::len);
-            prop_assert!(r.line >= last_line, "line {} after {last_line}", r.line);
-            last_line = r.line;
-            n += 1;
-        }
-        // Decoding only shrinks (an escape is several bytes for one).
-        prop_assert!(bytes <= data.len());
-        prop_assert!(n <= data.iter().filter(|b| **b == b'\n').count() + 1);
-        Ok(())
-    });
+    run(
+        "capture_reader_is_bounded_and_never_panics",
+        capture_bytes(),
+        |data| {
+            let _ = read::is_capture_prefix(&data);
+            let (_, records) = read::from_reader(std::io::Cursor::new(data.clone())).unwrap();
+            let mut bytes = 0;
+            let mut last_line = 0;
+            let mut n = 0;
+            for r in records {
+                bytes += r.data.as_ref().map_or(0, Vec::len);
+                prop_assert!(r.line >= last_line, "line {} after {last_line}", r.line);
+                last_line = r.line;
+                n += 1;
+            }
+            // Decoding only shrinks (an escape is several bytes for one).
+            prop_assert!(bytes <= data.len());
+            prop_assert!(n <= data.iter().filter(|b| **b == b'\n').count() + 1);
+            Ok(())
+        },
+    );
 }
 
 #[test]
@@ -357,6 +342,7 @@ fn redaction_is_bounded_and_withholds_secrets() {
     )
     .prop_map(|v| v.concat());
     run(
+        "redaction_is_bounded_and_withholds_secrets",
         (typed, prop::collection::vec(1usize..16, 1..4)),
         |(text, sizes)| {
             let data = text.as_bytes();

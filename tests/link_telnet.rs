@@ -10,11 +10,14 @@
 //!
 //! A missing program fails the test with what to install: these tests never skip.
 
+mod support;
+
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+use support::{require, Deadline, Rng};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream, ReadBuf};
 use tokio::net::TcpListener;
@@ -54,36 +57,20 @@ const SERVER_HELLO: [u8; 9] = [
     opt::SUPPRESS_GO_AHEAD,
 ];
 
-/// A fixed-seed xorshift64* generator: reproducible "random" input without another crate.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    /// Bytes weighted towards the ones telnet treats specially.
-    fn telnet_bytes(&mut self, len: usize) -> Vec<u8> {
-        const SPECIAL: [u8; 13] = [
-            IAC, IAC, IAC, SB, SE, WILL, WONT, DO, DONT, b'\r', b'\n', 0, 24,
-        ];
-        (0..len)
-            .map(|_| {
-                if self.below(2) == 0 {
-                    SPECIAL[self.below(SPECIAL.len())]
-                } else {
-                    self.next() as u8
-                }
-            })
-            .collect()
-    }
+/// Bytes weighted towards the ones telnet treats specially.
+fn telnet_bytes(rng: &mut Rng, len: usize) -> Vec<u8> {
+    const SPECIAL: [u8; 13] = [
+        IAC, IAC, IAC, SB, SE, WILL, WONT, DO, DONT, b'\r', b'\n', 0, 24,
+    ];
+    (0..len)
+        .map(|_| {
+            if rng.below(2) == 0 {
+                SPECIAL[rng.below(SPECIAL.len())]
+            } else {
+                rng.next() as u8
+            }
+        })
+        .collect()
 }
 
 /// Hands the stream at most one byte per read, so every command is split across reads.
@@ -165,38 +152,16 @@ async fn read_data(s: &mut (impl AsyncRead + Unpin), want: usize) -> Vec<u8> {
 
 /// Reads until `needle` has arrived; returns everything read. Fails with the transcript.
 async fn read_until(s: &mut (impl AsyncRead + Unpin), needle: &str, sofar: &mut Vec<u8>) {
-    let deadline = Instant::now() + LONG;
+    let end = Deadline::after(LONG);
     let mut b = [0u8; 1024];
     while !String::from_utf8_lossy(sofar).contains(needle) {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match tokio::time::timeout(left, s.read(&mut b)).await {
+        match tokio::time::timeout(end.left(), s.read(&mut b)).await {
             Ok(Ok(0)) => panic!("end of stream waiting for {needle:?}; got {}", show(sofar)),
             Ok(Ok(n)) => sofar.extend_from_slice(&b[..n]),
             Ok(Err(e)) => panic!("error waiting for {needle:?}: {e}; got {}", show(sofar)),
             Err(_) => panic!("timed out waiting for {needle:?}; got {}", show(sofar)),
         }
     }
-}
-
-/// A program the test needs. Missing, it fails the test saying what to install (on CI, where
-/// `CI=true`, the same: a missing package there is a broken `.ci/run`).
-fn require(candidates: &[&str], package: &str) -> PathBuf {
-    for c in candidates {
-        let p = Path::new(c);
-        if p.is_file() {
-            return p.to_path_buf();
-        }
-    }
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    panic!(
-        "{} not found: install it with `apt-get install -y {package}`{}",
-        candidates.join(" or "),
-        if ci {
-            " (CI=true: .ci/run must install it)"
-        } else {
-            ""
-        }
-    );
 }
 
 /// A fresh temporary directory for one test (no tempfile crate: pid and a counter), removed
@@ -461,7 +426,7 @@ async fn arbitrary_bytes_never_panic() {
     let mut rng = Rng(0x7E1E_7E1E_5EED_0001);
     for round in 0..2000 {
         let len = rng.below(400);
-        let input = rng.telnet_bytes(len);
+        let input = telnet_bytes(&mut rng, len);
         let trickle = round % 3 == 0;
         let server = round % 2 == 0;
         let (a, mut peer) = tokio::io::duplex(1 << 20);
@@ -500,8 +465,8 @@ async fn data_round_trips_between_client_and_server() {
     let (mut sr, mut sw) = tokio::io::split(TelnetStream::server(b));
     for _ in 0..200 {
         let len = 1 + rng.below(300);
-        let to_server = rng.telnet_bytes(len);
-        let to_client = rng.telnet_bytes(len);
+        let to_server = telnet_bytes(&mut rng, len);
+        let to_client = telnet_bytes(&mut rng, len);
         cw.write_all(&to_server).await.unwrap();
         cw.flush().await.unwrap();
         sw.write_all(&to_client).await.unwrap();
@@ -639,37 +604,6 @@ while printf 'Manager Peer1> ' && read line; do
 done
 "#;
 
-/// Plays inetd for one connection: accepts it and starts inetutils telnetd with the socket as
-/// its standard input and output (telnetd has no standalone mode), running `login_program`
-/// (a command line, which telnetd splits at spaces) instead of /bin/login.
-async fn telnetd_once(
-    login_program: String,
-) -> (u16, tokio::task::JoinHandle<tokio::process::Child>) {
-    let telnetd = require(
-        &["/usr/sbin/telnetd", "/usr/bin/telnetd"],
-        "inetutils-telnetd",
-    );
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let inetd = tokio::spawn(async move {
-        let (sock, _) = listener.accept().await.unwrap();
-        let sock = sock.into_std().unwrap();
-        // telnetd expects a blocking socket, as inetd hands it over.
-        sock.set_nonblocking(false).unwrap();
-        let fd: std::os::fd::OwnedFd = sock.into();
-        let fd2 = fd.try_clone().unwrap();
-        tokio::process::Command::new(telnetd)
-            .args(["-h", "-E", &login_program])
-            .stdin(Stdio::from(fd))
-            .stdout(Stdio::from(fd2))
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start telnetd")
-    });
-    (port, inetd)
-}
-
 /// Types a line the way the session does: the command and a bare CR (sent as CR NUL).
 async fn type_line(link: &mut tunnelscope::link::Link, line: &str) {
     link.writer.write_all(line.as_bytes()).await.unwrap();
@@ -688,7 +622,7 @@ async fn client_against_inetutils_telnetd() {
     }
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let (port, inetd) = telnetd_once(script.to_string_lossy().into_owned()).await;
+    let (port, inetd) = support::telnetd::once(script.to_string_lossy().into_owned()).await;
     let mut link = open_telnet("127.0.0.1", port, &LinkOptions::default())
         .await
         .unwrap();
@@ -753,7 +687,7 @@ async fn client_through_telnetd_to_the_simulator() {
         "{} sim --scenario healthy --peer 1 --login",
         env!("CARGO_BIN_EXE_tunnelscope")
     );
-    let (port, inetd) = telnetd_once(sim).await;
+    let (port, inetd) = support::telnetd::once(sim).await;
     let mut link = open_telnet("127.0.0.1", port, &LinkOptions::default())
         .await
         .unwrap();
@@ -1012,10 +946,10 @@ fn connect_telnet_makes_one_connection_and_its_ping_gets_no_password() {
         .set_read_timeout(Some(Duration::from_millis(200)))
         .expect("timeout");
     // The session logs in on the first connection: the user name arrives there.
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let end = Deadline::after(Duration::from_secs(20));
     let mut got = Vec::new();
     let mut closed = false;
-    while !String::from_utf8_lossy(&got).contains("secoff") && Instant::now() < deadline {
+    while !String::from_utf8_lossy(&got).contains("secoff") && !end.passed() {
         let mut buf = [0u8; 512];
         match first.read(&mut buf) {
             Ok(0) => {
@@ -1031,7 +965,7 @@ fn connect_telnet_makes_one_connection_and_its_ping_gets_no_password() {
     // tunnelscope's environment.
     let ping_env = {
         let mut stdin = child.stdin.take().expect("stdin");
-        let deadline = Instant::now() + LONG;
+        let end = Deadline::after(LONG);
         loop {
             let _ = stdin.write_all(b"p");
             let _ = stdin.flush();
@@ -1039,7 +973,7 @@ fn connect_telnet_makes_one_connection_and_its_ping_gets_no_password() {
             if let Ok(text) = std::fs::read_to_string(&dump) {
                 break text;
             }
-            if Instant::now() > deadline {
+            if end.passed() {
                 break String::new();
             }
         }

@@ -10,9 +10,9 @@ use tunnelscope::capture::{CaptureWriter, Header};
 use tunnelscope::console::session::Event;
 use tunnelscope::console::text::{TextCleaner, MAX_LINE_BYTES};
 use tunnelscope::console::transcript::{Item, Transcript};
+use tunnelscope::live::debuglog::DEFAULT_SCROLLBACK_BYTES;
+use tunnelscope::live::RouterState;
 use tunnelscope::model::SourceLine;
-use tunnelscope::tui::debuglog::DEFAULT_SCROLLBACK_BYTES;
-use tunnelscope::tui::router::RouterView;
 
 /// What the flood sends in all: more than 100 MB.
 const FLOOD_BYTES: usize = 120 << 20;
@@ -81,7 +81,7 @@ fn session_reading_keeps_a_bounded_block_when_an_osc_never_ends() {
 
 /// Bytes a router's view keeps: its passthrough lines, the unfinished line, the console
 /// pane and the debug scrollback.
-fn view_bytes(v: &RouterView) -> usize {
+fn view_bytes(v: &RouterState) -> usize {
     v.raw_lines.iter().map(|l| l.len()).sum::<usize>()
         + v.raw_pending.len()
         + v.console.iter().map(|l| l.len()).sum::<usize>()
@@ -90,8 +90,8 @@ fn view_bytes(v: &RouterView) -> usize {
 
 #[test]
 fn router_view_stays_bounded_under_a_line_with_no_end() {
-    let mut view = RouterView::new("r1", tunnelscope::tui::debuglog::DEFAULT_SCROLLBACK);
-    view.fixed_stamp = Some("00:00:00.000".into());
+    let mut view = RouterState::new("r1", tunnelscope::live::debuglog::DEFAULT_SCROLLBACK);
+    view.fixed_stamp = Some("00:00:00.000".parse().expect("a time of day"));
     let chunk = vec![b'A'; CHUNK];
     let piece = "A".repeat(MAX_LINE_BYTES);
     let mut peak = 0;

@@ -1,29 +1,29 @@
 //! The live screen on a ratatui `TestBackend`, from a state built on simulated time: a
 //! simulated console is driven the way the session drives a router (commands at the prompt,
 //! the pager answered with `c`, polls every few simulated seconds), its bytes go through the
-//! text cleaner and the transcript splitter, and every item goes to a `RouterView`. No task
+//! text cleaner and the transcript splitter, and every item goes to a `RouterState`. No task
 //! and no real time is involved in what is read; what the screen reads from the wall clock
 //! (table age, time in state) is set just before each frame. Each frame is compared with an
 //! insta snapshot; the facts and colours that matter are also asserted in code, and so is
 //! what the default keys do.
 
-use ratatui::backend::TestBackend;
+#[path = "support/screen.rs"]
+mod screen_support;
+mod support;
+
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
-use ratatui::Terminal;
+use screen_support::{self as screen, text, SimConsole};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tunnelscope::alliedware::debug::Classifier;
-use tunnelscope::alliedware::prompt::Privilege;
-use tunnelscope::console::session::{counters_command, Event, LoginState, Request, Status};
-use tunnelscope::console::text::{Partial, TextCleaner, TextEvent};
-use tunnelscope::console::transcript::Transcript;
+use tunnelscope::console::session::{Event, Request};
+use tunnelscope::live::RouterState;
+use tunnelscope::model::Cmd;
 use tunnelscope::model::{Counter, CounterView};
-use tunnelscope::sim::{Console, ConsoleConfig, Network, Scenario, Start};
-use tunnelscope::tui::app::{App, Input, Overlay, Pane, PingState, RESET};
+use tunnelscope::sim::{Network, Scenario};
+use tunnelscope::tui::app::{App, Input, Overlay, Pane, PingState};
 use tunnelscope::tui::keymap::{Key, KeyCode, Keymap};
-use tunnelscope::tui::router::RouterView;
 
 /// The How To Note's IPsec policy (the same name on both peers).
 const POLICY: &str = "wiz_Peer1 to Peer2";
@@ -36,85 +36,51 @@ const EXCHANGE_POLL: Duration = Duration::from_secs(3);
 const PING_AT: u64 = 30;
 const PINGS: u32 = 10;
 
-/// One simulated router console, driven as the session drives a real one, feeding a view.
+/// One simulated router console, driven as the session drives a real one, feeding a view,
+/// with the exchanges polled on the simulated clock.
 struct Driver {
     net: Arc<Mutex<Network>>,
-    console: Console,
-    cleaner: TextCleaner,
-    transcript: Transcript<'static>,
-    now: Duration,
+    c: SimConsole,
     next_poll: Duration,
-    view: RouterView,
     /// Per exchange: its state and the simulated time a read first showed it in that state.
     seen: HashMap<u32, (String, Duration)>,
-}
-
-fn status(scenario: Scenario, peer: usize, debug_on: bool) -> Status {
-    Status {
-        link: format!("simulator Peer{} ({})", peer + 1, scenario.name()),
-        login: LoginState::LoggedIn,
-        privilege: Some(Privilege::SecurityOfficer),
-        system_name: Some(format!("Peer{}", peer + 1)),
-        debug_on,
-        line_share: 0.05,
-        last_poll: None,
-        bytes_per_sec: None,
-    }
+    /// Each line stamped with the simulated time (after [`STAMP`]) rather than all with one:
+    /// with two ends, the merged stream's order is the order of arrival.
+    moving_stamp: bool,
 }
 
 impl Driver {
     fn new(scenario: Scenario, peer: usize) -> Driver {
         let net = Arc::new(Mutex::new(Network::new(scenario)));
-        let console = Console::new(net.clone(), peer, Start::SecOff, ConsoleConfig::default());
-        let mut view = RouterView::new(format!("Peer{}", peer + 1), 100_000);
+        Driver::on(net, scenario, peer)
+    }
+
+    /// Peer `peer` of the network `net` (two drivers on one network are the two ends).
+    fn on(net: Arc<Mutex<Network>>, scenario: Scenario, peer: usize) -> Driver {
+        let mut view = RouterState::new(format!("Peer{}", peer + 1), 100_000);
         // Before the first line, so every line has the same timestamp.
-        view.fixed_stamp = Some(STAMP.into());
-        view.on_event(Event::Status(status(scenario, peer, true)));
+        view.fixed_stamp = Some(STAMP.parse().expect("a time of day"));
+        view.on_event(Event::Status(screen::logged_in(scenario, peer, true)));
         let mut d = Driver {
+            c: SimConsole::new(net.clone(), peer, view),
             net,
-            console,
-            cleaner: TextCleaner::default(),
-            transcript: Transcript::new(Classifier::builtin()),
-            now: Duration::ZERO,
             next_poll: EXCHANGE_POLL,
-            view,
             seen: HashMap::new(),
+            moving_stamp: false,
         };
         d.pump();
         d
     }
 
-    /// What the console has sent, through the cleaner and the splitter, to the view.
+    /// What the console has sent, to the view; each exchange's state change noted.
     fn pump(&mut self) {
-        loop {
-            let bytes = self.console.take_output(usize::MAX);
-            let mut events: Vec<TextEvent> = Vec::new();
-            self.cleaner.feed(&bytes, &mut events);
-            let mut items = Vec::new();
-            self.transcript.feed(&mut events, &mut items);
-            let mut answered = false;
-            // The line is quiet now (the console has sent all it had): judge the last line.
-            match self.cleaner.partial() {
-                Partial::Pager => {
-                    // As the session does: the rest without stopping.
-                    self.console.input(b"c", self.now);
-                    answered = true;
-                }
-                Partial::Prompt(p) => {
-                    let line = self.cleaner.line_number();
-                    self.transcript.prompt_seen(&p, line, &mut items);
-                }
-                _ => {}
-            }
-            for it in items {
-                self.view.on_event(Event::Item(it, Instant::now()));
-            }
-            if !answered && self.console.pending_output() == 0 {
-                break;
-            }
+        if self.moving_stamp {
+            let base: jiff::civil::Time = STAMP.parse().expect("a time of day");
+            self.c.view.fixed_stamp = Some(base.wrapping_add(self.c.now));
         }
-        for x in &self.view.state.snapshot.exchanges {
-            let now = self.now;
+        self.c.pump();
+        for x in &self.c.view.state.snapshot.exchanges {
+            let now = self.c.now;
             let e = self.seen.entry(x.id).or_insert((x.state.clone(), now));
             if e.0 != x.state {
                 *e = (x.state.clone(), now);
@@ -124,38 +90,40 @@ impl Driver {
 
     /// A command typed at the prompt, run to its end (output is instant in simulated time).
     fn command(&mut self, cmd: &str) {
-        if let Some(p) = self.transcript.last_prompt.clone() {
-            self.transcript.expect_echo(cmd, p);
-        }
-        self.console.input(format!("{cmd}\r").as_bytes(), self.now);
+        self.c.type_command(cmd);
         self.pump();
     }
 
     /// A command the user typed at `:`: its output also goes to the console pane.
     fn user_command(&mut self, cmd: &str) {
-        self.view.user_command(cmd);
+        self.c.view.user_command(cmd);
         self.command(cmd);
     }
 
     /// Simulated time moves to `t`, 100 ms at a time, debug lines flowing and the exchanges
     /// polled as the poller does.
     fn advance_to(&mut self, t: Duration) {
-        while self.now < t {
-            self.now = (self.now + Duration::from_millis(100)).min(t);
-            self.console.tick(self.now);
-            self.pump();
-            if self.now >= self.next_poll {
-                self.next_poll += EXCHANGE_POLL;
-                self.command("show isakmp exchange");
-            }
+        while self.c.now < t {
+            self.step(t);
+        }
+    }
+
+    /// One step of at most 100 ms towards `t`.
+    fn step(&mut self, t: Duration) {
+        self.c.now = (self.c.now + Duration::from_millis(100)).min(t);
+        self.c.console.tick(self.c.now);
+        self.pump();
+        if self.c.now >= self.next_poll {
+            self.next_poll += EXCHANGE_POLL;
+            self.command("show isakmp exchange");
         }
     }
 
     fn read_counters(&mut self) -> Vec<Counter> {
-        self.command(&counters_command(POLICY));
-        let canonical =
-            tunnelscope::alliedware::commands::recognise(&counters_command(POLICY)).canonical;
+        self.command(&counters_command());
+        let canonical = tunnelscope::alliedware::commands::recognise(&counters_command()).canonical;
         let readings: Vec<Counter> = self
+            .c
             .view
             .state
             .snapshot
@@ -172,10 +140,10 @@ impl Driver {
     fn lan_ping(&mut self, from: usize, target: &str) -> bool {
         let ok = {
             let mut n = self.net.lock().unwrap();
-            n.advance(self.now);
+            n.advance(self.c.now);
             n.lan_ping(from, target)
         };
-        self.advance_to(self.now + Duration::from_secs(1));
+        self.advance_to(self.c.now + Duration::from_secs(1));
         ok
     }
 
@@ -184,7 +152,7 @@ impl Driver {
         let mut v: Vec<(u32, u64)> = self
             .seen
             .iter()
-            .map(|(id, (_, since))| (*id, self.now.saturating_sub(*since).as_secs()))
+            .map(|(id, (_, since))| (*id, self.c.now.saturating_sub(*since).as_secs()))
             .collect();
         v.sort();
         v
@@ -209,13 +177,13 @@ fn scene(scenario: Scenario, peer: usize, ping_from: usize) -> Scene {
     d.command("enable isakmp debug=all");
     if scenario == Scenario::Healthy {
         d.advance_to(Duration::from_secs(1));
-        for c in RESET {
-            d.command(c);
+        for c in tunnelscope::alliedware::dialect::dialect().reset_sequence() {
+            d.command(&c);
         }
     }
     d.advance_to(Duration::from_secs(PING_AT));
     let first = d.read_counters();
-    let t1 = d.now;
+    let t1 = d.c.now;
     let target = if ping_from == 0 {
         "192.168.2.100"
     } else {
@@ -225,27 +193,27 @@ fn scene(scenario: Scenario, peer: usize, ping_from: usize) -> Scene {
     for _ in 0..PINGS {
         replied += u64::from(d.lan_ping(ping_from, target));
     }
-    let ended = d.now;
+    let ended = d.c.now;
     d.command("show isakmp sa");
     d.user_command("show isakmp exchange");
     d.command("show ipsec sa");
     let second = d.read_counters();
-    let t2 = d.now;
+    let t2 = d.c.now;
     let ages = d.ages();
-    let mut app = App::new(vec![d.view], Keymap::builtin());
-    app.scenario = Some(scenario.name().to_string());
-    app.scenarios = Scenario::ALL
+    let mut app = App::new(vec![d.c.view], Keymap::builtin());
+    app.live.scenario = Some(scenario.name().to_string());
+    app.live.scenarios = Scenario::ALL
         .iter()
         .map(|s| (s.name().to_string(), s.describe().to_string()))
         .collect();
-    app.refresh_counters(0);
+    app.live.refresh_counters(0);
     // The counters on the simulated clock, so deltas and rates do not depend on the machine.
     let mut view = CounterView::new();
     view.update(t1, &first);
     view.update(t2, &second);
-    app.counters[0] = view;
+    app.live.routers[0].counters = view;
     if ping_from == peer {
-        app.ping[0] = PingState {
+        app.live.routers[0].ping = PingState {
             target: target.into(),
             running: false,
             sent: u64::from(PINGS),
@@ -264,7 +232,7 @@ fn scene(scenario: Scenario, peer: usize, ping_from: usize) -> Scene {
 /// second, so the whole seconds shown do not flicker).
 fn set_clocks(s: &mut Scene) {
     let now = Instant::now();
-    for r in &mut s.app.routers {
+    for r in &mut s.app.live.routers {
         for at in r.updated.values_mut() {
             *at = now;
         }
@@ -283,21 +251,7 @@ fn set_clocks(s: &mut Scene) {
 
 fn render(s: &mut Scene, w: u16, h: u16) -> Buffer {
     set_clocks(s);
-    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| tunnelscope::tui::ui::draw(f, &s.app))
-        .unwrap();
-    term.backend().buffer().clone()
-}
-
-/// The buffer as plain text: the cell symbols, one line per row, trailing blanks cut.
-fn text(buf: &Buffer) -> String {
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
+    screen::render(&s.app, w, h)
 }
 
 /// Draw, check that a second frame is the same, and compare with the snapshot.
@@ -476,7 +430,11 @@ fn sa_out_of_step_screen() {
 fn sa_out_of_step_peer2_screen() {
     // Peer2 lost its SAs: Peer1's packets arrive with an SPI it does not know.
     let mut s = scene(Scenario::SaOutOfStep, 1, 0);
-    s.app.routers[0].on_event(Event::Status(status(Scenario::SaOutOfStep, 1, true)));
+    s.app.live.routers[0].on_event(Event::Status(screen::logged_in(
+        Scenario::SaOutOfStep,
+        1,
+        true,
+    )));
     let large = snap("sa-out-of-step_peer2_200x60", &mut s, 200, 60);
     let t = text(&large);
     assert!(t.contains("simulator Peer2 (sa-out-of-step)"));
@@ -524,6 +482,8 @@ fn panes_zoomed() {
                 assert!(t.contains("> show isakmp exchange"), "{t}");
                 assert!(t.contains("SASENT"), "{t}");
             }
+            // Not in this list: one router has no tunnel pane.
+            Pane::Tunnel => unreachable!("one router"),
         }
     }
 }
@@ -548,11 +508,15 @@ fn overlays() {
     s.app.on_key(key('R'));
     assert_eq!(s.app.overlay, Overlay::ConfirmReset);
     let t = text(&snap("overlay_reset_100x30", &mut s, 100, 30));
-    let at: Vec<usize> = RESET.iter().map(|c| t.find(c).unwrap()).collect();
+    let at: Vec<usize> = tunnelscope::alliedware::dialect::dialect()
+        .reset_sequence()
+        .iter()
+        .map(|c| t.find(c.as_str()).unwrap())
+        .collect();
     assert!(at.windows(2).all(|w| w[0] < w[1]), "in the Note's order");
     s.app.on_key(key('n'));
     assert_eq!(s.app.overlay, Overlay::None);
-    assert!(s.app.outbox.is_empty());
+    assert!(s.app.live.drain_requests().is_empty());
 
     s.app.on_key(key('q'));
     assert_eq!(s.app.overlay, Overlay::ConfirmQuit);
@@ -607,7 +571,7 @@ fn command_line_and_search_on_screen() {
     press(&mut s.app, "/attempt 2");
     s.app.on_key(Key::plain(KeyCode::Enter));
     // The completion list said above expires on the wall clock: not in the snapshot.
-    s.app.message = None;
+    s.app.note = None;
     s.app.zoom = true;
     let buf = snap("search_zoomed_120x30", &mut s, 120, 30);
     let t = text(&buf);
@@ -632,21 +596,23 @@ fn command_line_and_search_on_screen() {
 // ---------------------------------------------------------------------------------------
 // Keys
 
-fn debug_requests(app: &App) -> Vec<bool> {
-    app.outbox
-        .iter()
+fn debug_requests(app: &mut App) -> Vec<bool> {
+    app.live
+        .drain_requests()
+        .into_iter()
         .filter_map(|(_, r)| match r {
-            Request::Debug(on) => Some(*on),
+            Request::Debug(on) => Some(on),
             _ => None,
         })
         .collect()
 }
 
-fn commands(app: &App) -> Vec<String> {
-    app.outbox
-        .iter()
+fn commands(app: &mut App) -> Vec<String> {
+    app.live
+        .drain_requests()
+        .into_iter()
         .filter_map(|(_, r)| match r {
-            Request::Command(c) => Some(c.clone()),
+            Request::Command(c) => Some(c),
             _ => None,
         })
         .collect()
@@ -660,26 +626,37 @@ fn keys() {
     // d: debug off (it is on), and on again once the router says it is off.
     app.on_key(key('d'));
     assert_eq!(debug_requests(app), [false]);
-    app.outbox.clear();
-    app.routers[0].on_event(Event::Status(status(Scenario::Phase1Stall, 0, false)));
+    app.live.drain_requests();
+    app.live.routers[0].on_event(Event::Status(screen::logged_in(
+        Scenario::Phase1Stall,
+        0,
+        false,
+    )));
     app.on_key(key('d'));
     assert_eq!(debug_requests(app), [true]);
-    assert!(matches!(app.outbox[0], (0, Request::Debug(true))));
-    app.outbox.clear();
+    app.live.drain_requests();
 
     // q with debug off quits at once (on a copy of the state that matters).
     let mut quiet = scene(Scenario::Healthy, 0, 0).app;
-    quiet.routers[0].on_event(Event::Status(status(Scenario::Healthy, 0, false)));
+    quiet.live.routers[0].on_event(Event::Status(screen::logged_in(
+        Scenario::Healthy,
+        0,
+        false,
+    )));
     quiet.on_key(key('q'));
     assert!(quiet.quit);
     assert_eq!(quiet.overlay, Overlay::None);
-    app.routers[0].on_event(Event::Status(status(Scenario::Phase1Stall, 0, true)));
+    app.live.routers[0].on_event(Event::Status(screen::logged_in(
+        Scenario::Phase1Stall,
+        0,
+        true,
+    )));
 
     // R asks, lists, and y sends the four commands in the How To Note's order.
     app.on_key(key('R'));
     assert_eq!(app.overlay, Overlay::ConfirmReset);
     assert!(
-        app.outbox.is_empty(),
+        app.live.drain_requests().is_empty(),
         "nothing sent before the confirmation"
     );
     app.on_key(key('y'));
@@ -693,13 +670,12 @@ fn keys() {
             "enable ipsec"
         ]
     );
-    assert_eq!(app.outbox.len(), 4);
-    app.outbox.clear();
+    app.live.drain_requests();
     // Enter confirms too; Esc cancels.
     app.on_key(key('R'));
     app.on_key(Key::plain(KeyCode::Esc));
     assert_eq!(app.overlay, Overlay::None);
-    assert!(app.outbox.is_empty());
+    assert!(app.live.drain_requests().is_empty());
 
     // q with debug on asks; n stays; q then y quits.
     app.on_key(key('q'));
@@ -728,18 +704,17 @@ fn keys() {
     // The focus goes back where it was (issue 8, item 16); the answer is in the console pane.
     assert_eq!(app.focus, Pane::Debug, "the focus stays where it was");
     assert!(app
-        .message
-        .as_ref()
+        .message()
         .is_some_and(|(m, _)| m.contains("sent: show isakmp exchange")));
     assert_eq!(app.history, ["show isakmp exchange"]);
-    app.outbox.clear();
+    app.live.drain_requests();
     // Up brings it back.
     app.on_key(key(':'));
     app.on_key(Key::plain(KeyCode::Up));
     assert_eq!(app.input, Input::Command("show isakmp exchange".into()));
     app.on_key(Key::plain(KeyCode::Esc));
     assert_eq!(app.input, Input::None);
-    assert!(app.outbox.is_empty());
+    assert!(app.live.drain_requests().is_empty());
 
     // / searches the debug stream from any pane: Enter selects a matching line, freezes
     // and takes the focus to the debug pane; n goes on.
@@ -752,13 +727,18 @@ fn keys() {
     assert!(!app.debug.follow, "a match freezes the stream");
     assert_eq!(app.focus, Pane::Debug);
     let first = app.debug.selected.expect("a line selected");
-    let line = app.routers[0].debug.get(first).unwrap().text().to_string();
+    let line = app.live.routers[0]
+        .debug
+        .get(first)
+        .unwrap()
+        .text()
+        .to_string();
     assert!(line.contains("retransmitting MM1"), "{line}");
     app.focus = Pane::Doctor;
     app.on_key(key('n'));
     let second = app.debug.selected.unwrap();
     assert_ne!(first, second);
-    assert!(app.routers[0]
+    assert!(app.live.routers[0]
         .debug
         .get(second)
         .unwrap()
@@ -771,10 +751,7 @@ fn keys() {
     press(app, "no such text");
     app.on_key(Key::plain(KeyCode::Enter));
     assert_eq!(app.debug.selected, Some(first));
-    assert!(app
-        .message
-        .as_ref()
-        .is_some_and(|(m, _)| m.contains("not found")));
+    assert!(app.message().is_some_and(|(m, _)| m.contains("not found")));
     // f follows again.
     app.on_key(key('f'));
     assert!(app.debug.follow);
@@ -808,15 +785,26 @@ fn keys() {
     assert_eq!(app.focus, Pane::Console);
 
     // b sets the baseline: every delta counts from now.
-    assert!(app.counters[0].rows().iter().any(|r| r.delta() > 0));
+    assert!(app.live.routers[0]
+        .counters
+        .rows()
+        .iter()
+        .any(|r| r.delta() > 0));
     app.on_key(key('b'));
-    assert!(app.counters[0].rows().iter().all(|r| r.delta() == 0));
+    assert!(app.live.routers[0]
+        .counters
+        .rows()
+        .iter()
+        .all(|r| r.delta() == 0));
     // p asks the run loop for a ping; r polls now.
     app.on_key(key('p'));
-    assert_eq!(app.ping_request, Some((0, true)));
+    assert!(app.router().ping.running, "p asks for a ping");
     app.focus = Pane::Debug;
     app.on_key(key('r'));
-    assert!(matches!(app.outbox.last(), Some((0, Request::PollNow))));
+    assert!(matches!(
+        app.live.drain_requests().last(),
+        Some((0, Request::PollNow))
+    ));
 }
 
 /// Issue 8, item 16: the debug stream's keys once did nothing, silently, outside the debug
@@ -829,24 +817,27 @@ fn search_and_the_debug_keys_work_from_every_pane() {
     for pane in [Pane::Tables, Pane::Counters, Pane::Doctor, Pane::Console] {
         let app = &mut s.app;
         app.focus = pane;
-        app.outbox.clear();
+        app.live.drain_requests();
         app.debug.follow = true;
         app.debug.selected = None;
-        let baseline = app.counters[0].since_baseline();
+        let baseline = app.live.routers[0].counters.since_baseline();
         app.on_key(key('/'));
         assert_eq!(app.input, Input::Search(String::new()), "{pane:?}");
         press(app, "heartbeat");
         assert_eq!(app.input, Input::Search("heartbeat".into()), "{pane:?}");
-        assert!(app.outbox.is_empty(), "{pane:?}: nothing sent while typing");
+        assert!(
+            app.live.drain_requests().is_empty(),
+            "{pane:?}: nothing sent while typing"
+        );
         assert_eq!(
-            app.counters[0].since_baseline(),
+            app.live.routers[0].counters.since_baseline(),
             baseline,
             "{pane:?}: b typed, no baseline"
         );
         app.on_key(Key::plain(KeyCode::Enter));
         let at = app.debug.selected.expect("a heartbeat line selected");
         assert!(
-            app.routers[0]
+            app.live.routers[0]
                 .debug
                 .get(at)
                 .unwrap()
@@ -867,21 +858,16 @@ fn search_and_the_debug_keys_work_from_every_pane() {
             "{pane:?}"
         );
         assert!(app
-            .message
-            .as_ref()
+            .message()
             .is_some_and(|(m, _)| m.contains("phase 1 only")));
         app.debug.filter = None;
     }
     // A key bound only in another pane says so in the status bar.
     let app = &mut s.app;
     app.focus = Pane::Counters;
-    app.message = None;
+    app.note = None;
     app.on_key(key('s'));
-    let msg = app
-        .message
-        .as_ref()
-        .map(|m| m.0.clone())
-        .unwrap_or_default();
+    let msg = app.message().map(|m| m.0.clone()).unwrap_or_default();
     assert!(msg.contains("s does nothing in the Counters pane"), "{msg}");
 }
 
@@ -944,9 +930,262 @@ fn overlays_scroll_on_their_own() {
         assert!(t.contains(&format!(" {} ", n.name())), "{}:\n{t}", n.name());
     }
     s.app.on_key(Key::plain(KeyCode::End));
-    assert!(matches!(s.app.overlay, Overlay::Scenarios { selected: 6 }));
+    let last = Scenario::ALL.len() - 1;
+    assert!(matches!(s.app.overlay, Overlay::Scenarios { selected } if selected == last));
     s.app.on_key(Key::plain(KeyCode::Home));
     s.app.on_key(Key::plain(KeyCode::Down));
     s.app.on_key(Key::plain(KeyCode::Enter));
-    assert_eq!(s.app.switch_to.as_deref(), Some("phase1-stall"));
+    assert_eq!(s.app.live.scenario.as_deref(), Some("phase1-stall"));
+}
+
+/// The counters command of the simulator's policy, as the dialect spells it.
+fn counters_command() -> String {
+    tunnelscope::alliedware::dialect::dialect().command(&Cmd::PolicyCounters(POLICY))
+}
+
+// ---------------------------------------------------------------------------------------
+// Both ends of the tunnel (issue 10, item 3)
+
+/// Both ends of one simulated network on one simulated clock, each driven as the session
+/// drives a router, each line stamped with its simulated arrival time: log in, read the
+/// configuration, turn debug on at both ends, [healthy: the How To Note's reset on Peer1],
+/// poll until 30 s, read the counters at both ends, ping ten times from the PC behind Peer1,
+/// read every table and the counters again.
+fn two_end_scene(scenario: Scenario) -> Scene {
+    let net = Arc::new(Mutex::new(Network::new(scenario)));
+    let mut d: Vec<Driver> = (0..2)
+        .map(|p| {
+            let mut x = Driver::on(net.clone(), scenario, p);
+            x.moving_stamp = true;
+            x
+        })
+        .collect();
+    let both = |d: &mut Vec<Driver>, t: Duration| {
+        while d.iter().any(|x| x.c.now < t) {
+            for x in d.iter_mut() {
+                if x.c.now < t {
+                    x.step(t);
+                }
+            }
+        }
+    };
+    for x in d.iter_mut() {
+        x.command("show config dynamic");
+    }
+    both(&mut d, Duration::from_millis(200));
+    for x in d.iter_mut() {
+        x.command("enable isakmp debug=all");
+    }
+    if scenario == Scenario::Healthy {
+        both(&mut d, Duration::from_secs(1));
+        for c in tunnelscope::alliedware::dialect::dialect().reset_sequence() {
+            d[0].command(&c);
+        }
+    }
+    both(&mut d, Duration::from_secs(PING_AT));
+    let first: Vec<Vec<Counter>> = d.iter_mut().map(|x| x.read_counters()).collect();
+    let t1 = d[0].c.now;
+    let mut replied = 0;
+    for _ in 0..PINGS {
+        let ok = {
+            let mut n = net.lock().unwrap();
+            n.advance(d[0].c.now);
+            n.lan_ping(0, "192.168.2.100")
+        };
+        replied += u64::from(ok);
+        let t = d[0].c.now + Duration::from_secs(1);
+        both(&mut d, t);
+    }
+    let ended = d[0].c.now;
+    for x in d.iter_mut() {
+        x.command("show isakmp sa");
+        x.command("show isakmp exchange");
+        x.command("show ipsec sa");
+    }
+    let second: Vec<Vec<Counter>> = d.iter_mut().map(|x| x.read_counters()).collect();
+    let t2 = d[0].c.now;
+    let mut ages = d[0].ages();
+    ages.extend(d[1].ages());
+    let views: Vec<RouterState> = d.into_iter().map(|x| x.c.view).collect();
+    let mut app = App::new(views, Keymap::builtin());
+    app.live.scenario = Some(scenario.name().to_string());
+    for i in 0..2 {
+        app.live.refresh_counters(i);
+        let mut view = CounterView::new();
+        view.update(t1, &first[i]);
+        view.update(t2, &second[i]);
+        app.live.routers[i].counters = view;
+    }
+    app.live.routers[0].ping = PingState {
+        target: "192.168.2.100".into(),
+        running: false,
+        sent: u64::from(PINGS),
+        replied,
+        times_ms: (0..replied).map(|i| 12.0 + (i % 5) as f64).collect(),
+        started: Some(t1),
+        ended: Some(ended),
+        error: None,
+    };
+    Scene { app, ages }
+}
+
+/// The row of the screen holding `needle`.
+fn row_with<'a>(t: &'a str, needle: &str) -> &'a str {
+    t.lines()
+        .find(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("{needle} not on screen:\n{t}"))
+}
+
+#[test]
+fn two_ends_side_by_side_at_200x50() {
+    let mut s = two_end_scene(Scenario::Healthy);
+    let buf = snap("two_ends_healthy_200x50", &mut s, 200, 50);
+    let t = text(&buf);
+    // Each end headed by its name and session state, side by side.
+    let head = row_with(&t, "Peer1: security officer, debug ON");
+    assert!(head.contains("Peer2: security officer, debug ON"), "{head}");
+    assert!(
+        head.find("Peer1").unwrap() < 100 && head.find("Peer2:").unwrap() >= 100,
+        "{head}"
+    );
+    // Both ISAKMP SA rows: each end's SA with the other's address.
+    let sa = row_with(&t, "200.200.200.2");
+    assert!(
+        sa.contains("200.200.200.1"),
+        "both SA rows on one line: {sa}"
+    );
+    // Both counter sets.
+    assert!(t.contains("Peer1 counters: wiz_Peer1 to Peer2"), "{t}");
+    assert!(t.contains("Peer2 counters: wiz_Peer1 to Peer2"), "{t}");
+    // One debug stream: lines of both routers, each named.
+    let from = |name: &str| {
+        t.lines()
+            .filter(|l| l.contains(&format!("{name} 10:00:")))
+            .count()
+    };
+    assert!(from("Peer1") > 0 && from("Peer2") > 0, "{t}");
+    // In arrival order: the stamps never go back.
+    let stamps: Vec<&str> = t
+        .lines()
+        .filter_map(|l| l.find("┃Peer").map(|i| &l[i..]))
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .filter(|x| x.starts_with("10:"))
+        .collect();
+    assert!(stamps.len() > 5, "{t}");
+    assert!(stamps.windows(2).all(|w| w[0] <= w[1]), "{stamps:?}");
+    // The tunnel pane: every pair paired, the packet path both ways.
+    assert!(t.contains("Tunnel: Peer1 ⇄ Peer2"), "{t}");
+    assert!(t.contains("IPsec SAs, by SPI: 1/1 paired"), "{t}");
+    assert!(t.contains("ISAKMP SAs, by address: 1/1 paired"), "{t}");
+    assert!(!t.contains("UNPAIRED"), "{t}");
+    // The doctor: both ends, each labelled.
+    assert!(t.contains("Doctor, both ends"), "{t}");
+    assert!(row_with(&t, "Peer2 nothing wrong").contains("Peer2"));
+    let (x, y) = find(&buf, "IPsec SAs, by SPI").unwrap();
+    let pair = row_with(&t, "  paired");
+    let _ = pair;
+    let (px, py) = find(&buf, "  paired").unwrap();
+    assert_eq!(buf[(px + 2, py)].fg, Color::Green, "a pair paired is green");
+    assert!(buf[(x, y)].modifier.contains(Modifier::BOLD));
+}
+
+#[test]
+fn two_ends_narrow_keep_a_tunnel_summary_at_120x40() {
+    let mut s = two_end_scene(Scenario::Healthy);
+    let buf = snap("two_ends_summary_120x40", &mut s, 120, 40);
+    let t = text(&buf);
+    let first = t.lines().next().unwrap_or("");
+    assert!(
+        first.starts_with("tunnel Peer1 ⇄ Peer2: ISAKMP 1/1 paired, IPsec 1/1 paired"),
+        "{first}"
+    );
+    // One end at a time: o shows the other, the summary stays.
+    assert!(t.contains("simulator Peer1"), "{t}");
+    s.app.on_key(key('o'));
+    let t = text(&render(&mut s, 120, 40));
+    assert!(t
+        .lines()
+        .next()
+        .unwrap_or("")
+        .starts_with("tunnel Peer1 ⇄ Peer2"));
+    assert!(t.contains("router 2/2"), "{t}");
+}
+
+#[test]
+fn two_ends_unpaired_spi_is_red_with_its_sentence_and_a_dropped_link_reconnects() {
+    let mut s = two_end_scene(Scenario::SaOutOfStep);
+    let buf = render(&mut s, 200, 50);
+    let t = text(&buf);
+    assert!(t.contains("UNPAIRED"), "{t}");
+    let (x, y) = find(&buf, "UNPAIRED").unwrap();
+    assert_eq!(buf[(x, y)].fg, Color::Red);
+    // A mismatch-free configuration has no red DIFF; the path line says where it stops.
+    assert!(t.contains("Packet path: "), "{t}");
+    // Peer2's link drops: its heading says so, Peer1's does not change.
+    let mut st = screen::logged_in(Scenario::SaOutOfStep, 1, true);
+    st.login = tunnelscope::console::session::LoginState::Disconnected;
+    s.app.live.routers[1].on_event(Event::Status(st));
+    let t = text(&render(&mut s, 200, 50));
+    assert!(t.contains("Peer2: reconnecting, debug ON"), "{t}");
+    assert!(t.contains("Peer1: security officer, debug ON"), "{t}");
+}
+
+#[test]
+fn the_end_filter_key_cycles_both_one_end_the_other() {
+    let mut s = two_end_scene(Scenario::Healthy);
+    let debug_rows = |t: &str, name: &str| {
+        t.lines()
+            .filter(|l| l.contains(&format!("{name} 10:")))
+            .count()
+    };
+    assert_eq!(s.app.debug.end, None);
+    s.app.on_key(key('e'));
+    assert_eq!(s.app.debug.end, Some(0));
+    let t = text(&render(&mut s, 200, 50));
+    assert!(
+        debug_rows(&t, "Peer1") > 0 && debug_rows(&t, "Peer2") == 0,
+        "{t}"
+    );
+    assert!(t.contains("Peer1 only (e: both)"), "{t}");
+    s.app.on_key(key('e'));
+    assert_eq!(s.app.debug.end, Some(1));
+    let t = text(&render(&mut s, 200, 50));
+    assert!(
+        debug_rows(&t, "Peer2") > 0 && debug_rows(&t, "Peer1") == 0,
+        "{t}"
+    );
+    s.app.on_key(key('e'));
+    assert_eq!(s.app.debug.end, None);
+    // The tunnel pane is in the focus cycle with two routers (and not with one).
+    s.app.focus = Pane::Tables;
+    s.app.on_key(Key::plain(KeyCode::Tab));
+    assert_eq!(s.app.focus, Pane::Tunnel);
+    let t = text(&render(&mut s, 200, 50));
+    assert!(t.contains("▶ Tunnel: Peer1 ⇄ Peer2"), "{t}");
+    let mut one = scene(Scenario::Healthy, 0, 0);
+    one.app.focus = Pane::Tables;
+    one.app.on_key(Key::plain(KeyCode::Tab));
+    assert_eq!(one.app.focus, Pane::Debug);
+}
+
+#[test]
+fn two_ends_config_mismatches_first_and_red() {
+    // Phase 2 refused: PFS on Peer2 only (the issue's phase2-mismatch).
+    let mut s = two_end_scene(Scenario::Phase2Mismatch);
+    s.app.focus = Pane::Tunnel;
+    s.app.zoom = false;
+    let buf = render(&mut s, 200, 50);
+    let t = text(&buf);
+    let head = row_with(&t, "Configuration: ");
+    assert!(head.contains("mismatch"), "{head}\n{t}");
+    // The first row under the column header is a mismatch, red, with its sentence below.
+    let lines: Vec<&str> = t.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("  field "))
+        .expect("the configuration's header");
+    assert!(lines[at + 1].contains("DIFF"), "{}\n{t}", lines[at + 1]);
+    let (x, y) = find(&buf, "DIFF").unwrap();
+    assert_eq!(buf[(x, y)].fg, Color::Red);
+    assert!(t.to_lowercase().contains("pfs"), "{t}");
 }

@@ -13,28 +13,29 @@
 //! tmux is required (`apt-get install tmux`; `tests/run.sh` installs it): without it the tmux
 //! tests fail, they are never skipped.
 
-#[path = "support/tmux.rs"]
-mod tmux;
+#[path = "support/screen.rs"]
+mod screen_support;
+mod support;
 
-use ratatui::backend::TestBackend;
-use ratatui::buffer::Buffer;
-use ratatui::Terminal;
+use screen_support::{render, text};
+use support::tmux;
+
 use std::time::{Duration, Instant};
 use tmux::{binary, Tmux};
 use tunnelscope::console::session::Event;
 use tunnelscope::console::transcript::Item;
-use tunnelscope::model::{DebugEvent, ExchangeRef, Phase, SourceLine};
-use tunnelscope::tui::app::{App, Pane};
-use tunnelscope::tui::debuglog::{
+use tunnelscope::live::debuglog::{
     DebugLog, Entry, Stamped, DEFAULT_SCROLLBACK, DEFAULT_SCROLLBACK_BYTES, MAX_LINE_BYTES,
 };
+use tunnelscope::live::RouterState;
+use tunnelscope::model::{DebugEvent, ExchangeRef, Phase, SourceLine};
+use tunnelscope::tui::app::{App, Pane};
 use tunnelscope::tui::keymap::{Command, Keymap};
-use tunnelscope::tui::router::RouterView;
 use tunnelscope::tui::ui::{share, Wants};
 
 fn app_with_lines(lines: &[&str]) -> App {
-    let mut r = RouterView::new("Peer1", DEFAULT_SCROLLBACK);
-    r.fixed_stamp = Some("10:00:00.000".into());
+    let mut r = RouterState::new("Peer1", DEFAULT_SCROLLBACK);
+    r.fixed_stamp = Some("10:00:00.000".parse().expect("a time of day"));
     for (n, l) in lines.iter().enumerate() {
         r.on_event(Event::Item(
             Item::Unsolicited(SourceLine::new(n + 1, l.to_string()), None),
@@ -44,23 +45,6 @@ fn app_with_lines(lines: &[&str]) -> App {
     let mut app = App::new(vec![r], Keymap::builtin());
     app.focus = Pane::Debug;
     app
-}
-
-fn render(app: &App, w: u16, h: u16) -> Buffer {
-    let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
-    term.draw(|f| tunnelscope::tui::ui::draw(f, app))
-        .expect("draw");
-    term.backend().buffer().clone()
-}
-
-fn text(buf: &Buffer) -> String {
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
 }
 
 /// A debug line as long as a real one with a proposal dump, the cause at its end.
@@ -165,7 +149,7 @@ fn scrollback_is_bounded_in_bytes_and_cut_lines_say_how_long_they_were() {
     let big = "x".repeat(60 * 1024);
     for n in 0..20_000 {
         log.push(Stamped {
-            at: "10:00:00.000".into(),
+            at: "10:00:00.000".parse().expect("a time of day"),
             entry: Entry::Line(DebugEvent {
                 line: n + 1,
                 file: None,
@@ -198,7 +182,7 @@ fn scrollback_is_bounded_in_bytes_and_cut_lines_say_how_long_they_were() {
     let line = "y".repeat(3000);
     for n in 0..1000 {
         log.push(Stamped {
-            at: "10:00:00.000".into(),
+            at: "10:00:00.000".parse().expect("a time of day"),
             entry: Entry::Mark(format!("{n} {line}")),
         });
     }
@@ -210,7 +194,7 @@ fn scrollback_is_bounded_in_bytes_and_cut_lines_say_how_long_they_were() {
     // A cut never splits a character.
     let mut log = DebugLog::new(100);
     log.push(Stamped {
-        at: String::new(),
+        at: Default::default(),
         entry: Entry::Mark("é".repeat(5000)),
     });
     assert!(log

@@ -5,92 +5,29 @@
 //! column terminal once panicked: `min > max`). The frames are also checked for the things a
 //! state must show when there is room for them.
 
+#[path = "support/screen.rs"]
+mod screen_support;
+mod support;
+
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
-use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
-use ratatui::Terminal;
+use screen_support::{self as screen, SimConsole};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tunnelscope::alliedware::debug::Classifier;
-use tunnelscope::alliedware::prompt::Privilege;
-use tunnelscope::console::session::{Event, LoginState, Status};
-use tunnelscope::console::text::{Partial, TextCleaner, TextEvent};
-use tunnelscope::console::transcript::Transcript;
-use tunnelscope::sim::{Console, ConsoleConfig, Network, Scenario, Start};
+use support::cases;
+use tunnelscope::console::session::Event;
+use tunnelscope::live::RouterState;
+use tunnelscope::sim::{Network, Scenario};
 use tunnelscope::tui::app::{App, Input, Overlay, Pane};
 use tunnelscope::tui::keymap::Keymap;
-use tunnelscope::tui::router::RouterView;
-
-/// A simulated console driven as the session drives one: commands at the prompt, the pager
-/// answered, its output through the cleaner and the splitter to a router view.
-struct Drv {
-    console: Console,
-    cleaner: TextCleaner,
-    transcript: Transcript<'static>,
-    view: RouterView,
-    now: Duration,
-}
-
-impl Drv {
-    fn pump(&mut self) {
-        loop {
-            let bytes = self.console.take_output(usize::MAX);
-            let mut events: Vec<TextEvent> = Vec::new();
-            self.cleaner.feed(&bytes, &mut events);
-            let mut items = Vec::new();
-            self.transcript.feed(&mut events, &mut items);
-            let mut answered = false;
-            match self.cleaner.partial() {
-                Partial::Pager => {
-                    self.console.input(b"c", self.now);
-                    answered = true;
-                }
-                Partial::Prompt(p) => {
-                    let line = self.cleaner.line_number();
-                    self.transcript.prompt_seen(&p, line, &mut items);
-                }
-                _ => {}
-            }
-            for it in items {
-                self.view.on_event(Event::Item(it, Instant::now()));
-            }
-            if !answered && self.console.pending_output() == 0 {
-                break;
-            }
-        }
-    }
-
-    fn command(&mut self, cmd: &str) {
-        if let Some(p) = self.transcript.last_prompt.clone() {
-            self.transcript.expect_echo(cmd, p);
-        }
-        self.console.input(format!("{cmd}\r").as_bytes(), self.now);
-        self.pump();
-    }
-}
 
 /// A router view after 20 simulated seconds of a scenario with debug on and polls running.
-fn router_view(scenario: Scenario, peer: usize) -> RouterView {
+fn router_view(scenario: Scenario, peer: usize) -> RouterState {
     let net = Arc::new(Mutex::new(Network::new(scenario)));
-    let mut view = RouterView::new(format!("Peer{}", peer + 1), 10_000);
-    view.on_event(Event::Status(Status {
-        link: format!("simulator Peer{} ({})", peer + 1, scenario.name()),
-        login: LoginState::LoggedIn,
-        privilege: Some(Privilege::SecurityOfficer),
-        system_name: Some(format!("Peer{}", peer + 1)),
-        debug_on: true,
-        line_share: 0.05,
-        last_poll: None,
-        bytes_per_sec: None,
-    }));
-    let mut d = Drv {
-        console: Console::new(net, peer, Start::SecOff, ConsoleConfig::default()),
-        cleaner: TextCleaner::default(),
-        transcript: Transcript::new(Classifier::builtin()),
-        view,
-        now: Duration::ZERO,
-    };
+    let mut view = RouterState::new(format!("Peer{}", peer + 1), 10_000);
+    view.on_event(Event::Status(screen::logged_in(scenario, peer, true)));
+    let mut d = SimConsole::new(net, peer, view);
+    d.command("show config dynamic");
     d.pump();
     d.command("show config dynamic");
     d.command("enable isakmp debug=all");
@@ -118,13 +55,13 @@ fn router_view(scenario: Scenario, peer: usize) -> RouterView {
 fn demo_app(scenario: Scenario, routers: usize) -> App {
     let views = (0..routers).map(|p| router_view(scenario, p)).collect();
     let mut app = App::new(views, Keymap::builtin());
-    app.scenario = Some(scenario.name().to_string());
-    app.scenarios = Scenario::ALL
+    app.live.scenario = Some(scenario.name().to_string());
+    app.live.scenarios = Scenario::ALL
         .iter()
         .map(|s| (s.name().to_string(), s.describe().to_string()))
         .collect();
     for i in 0..routers {
-        app.refresh_counters(i);
+        app.live.refresh_counters(i);
     }
     app
 }
@@ -168,7 +105,7 @@ fn apply(app: &mut App, st: &State, focus: Pane, zoom: bool) {
     app.zoom = zoom;
     app.overlay = Overlay::None;
     app.input = Input::None;
-    app.message = None;
+    app.note = None;
     app.debug.follow = true;
     app.debug.selected = None;
     app.debug.filter = None;
@@ -194,7 +131,7 @@ fn apply(app: &mut App, st: &State, focus: Pane, zoom: bool) {
         State::Search => app.input = Input::Search("heartbeat".into()),
         State::Passthrough => app.input = Input::Passthrough,
         State::Message => {
-            app.message = Some(("a message in the status bar ".repeat(8), Instant::now()))
+            app.note = Some(("a message in the status bar ".repeat(8), Instant::now()))
         }
         State::Frozen => {
             app.debug.follow = false;
@@ -203,13 +140,6 @@ fn apply(app: &mut App, st: &State, focus: Pane, zoom: bool) {
             app.debug.filter = Some(tunnelscope::model::Phase::One);
         }
     }
-}
-
-fn draw(app: &App, w: u16, h: u16) -> Buffer {
-    let mut term = Terminal::new(TestBackend::new(w, h)).expect("test backend");
-    term.draw(|f| tunnelscope::tui::ui::draw(f, app))
-        .expect("draw on a test backend");
-    term.backend().buffer().clone()
 }
 
 fn text(buf: &Buffer) -> String {
@@ -242,8 +172,26 @@ fn reversed(buf: &Buffer, needle: &str) -> bool {
 fn apps() -> Vec<App> {
     let mut v: Vec<App> = Scenario::ALL.iter().map(|s| demo_app(*s, 1)).collect();
     v.push(demo_app(Scenario::Healthy, 2));
+    // Both ends of other scenarios; one with the second end's link down and one end's
+    // debug lines only.
+    v.push(demo_app(Scenario::SaOutOfStep, 2));
+    let mut down = demo_app(Scenario::Phase2Mismatch, 2);
+    let mut st = screen::logged_in(Scenario::Phase2Mismatch, 1, false);
+    st.login = tunnelscope::console::session::LoginState::Disconnected;
+    down.live.routers[1].on_event(Event::Status(st));
+    down.debug.end = Some(1);
+    down.current = 1;
+    v.push(down);
+    // Two routers, neither connected yet.
     v.push(App::new(
-        vec![RouterView::new(String::from("serial:/dev/ttyUSB0"), 100)],
+        vec![
+            RouterState::new(String::from("serial:/dev/ttyUSB0"), 100),
+            RouterState::new(String::from("ssh://secoff@10.0.0.2"), 100),
+        ],
+        Keymap::builtin(),
+    ));
+    v.push(App::new(
+        vec![RouterState::new(String::from("serial:/dev/ttyUSB0"), 100)],
         Keymap::builtin(),
     ));
     v
@@ -253,11 +201,6 @@ fn apps() -> Vec<App> {
 fn every_state_draws_at_random_sizes_from_1x1_to_400x120() {
     let apps = std::cell::RefCell::new(apps());
     let n_apps = apps.borrow().len();
-    let mut runner = TestRunner::new(Config {
-        cases: 1500,
-        failure_persistence: None,
-        ..Config::default()
-    });
     let strategy = (
         1u16..=400,
         1u16..=120,
@@ -267,21 +210,26 @@ fn every_state_draws_at_random_sizes_from_1x1_to_400x120() {
         0..Pane::ORDER.len(),
         any::<bool>(),
     );
-    let result = runner.run(&strategy, |(w, h, a, s, scroll, focus, zoom)| {
-        let mut apps = apps.borrow_mut();
-        let app = &mut apps[a];
-        let st = state(s, scroll);
-        apply(app, &st, Pane::ORDER[focus], zoom);
-        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| draw(app, w, h)));
-        prop_assert!(
-            caught.is_ok(),
-            "panic drawing app {a} in state {st:?}, focus {focus}, zoom {zoom} at {w}x{h}"
-        );
-        Ok(())
-    });
-    if let Err(e) = result {
-        panic!("{e}");
-    }
+    let name = "every_state_draws_at_random_sizes_from_1x1_to_400x120";
+    cases::run(
+        name,
+        cases::config(1500),
+        strategy,
+        |(w, h, a, s, scroll, focus, zoom)| {
+            let mut apps = apps.borrow_mut();
+            let app = &mut apps[a];
+            let st = state(s, scroll);
+            apply(app, &st, Pane::ORDER[focus], zoom);
+            let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                screen::render(app, w, h)
+            }));
+            prop_assert!(
+                caught.is_ok(),
+                "panic drawing app {a} in state {st:?}, focus {focus}, zoom {zoom} at {w}x{h}"
+            );
+            Ok(())
+        },
+    );
 }
 
 #[test]
@@ -298,8 +246,9 @@ fn every_dialog_draws_at_every_small_size() {
         apply(&mut app, &st, Pane::Debug, false);
         for w in 1..=60u16 {
             for &h in heights {
-                let caught =
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| draw(&app, w, h)));
+                let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    screen::render(&app, w, h)
+                }));
                 assert!(caught.is_ok(), "panic in state {st:?} at {w}x{h}");
             }
         }
@@ -313,7 +262,7 @@ fn the_quit_dialog_is_drawn_at_21_to_43_columns() {
     let mut app = demo_app(Scenario::Healthy, 1);
     apply(&mut app, &State::ConfirmQuit, Pane::Debug, false);
     for w in 21..=43u16 {
-        let t = text(&draw(&app, w, 24));
+        let t = text(&screen::render(&app, w, 24));
         assert!(t.contains("Quit"), "{w} columns:\n{t}");
         assert!(t.contains("y: quit"), "{w} columns:\n{t}");
     }
@@ -329,7 +278,7 @@ fn the_scenario_picker_shows_its_selection_at_any_height() {
         let name = Scenario::ALL[sel].name();
         for h in 3..=30u16 {
             for w in [30u16, 80, 200] {
-                let buf = draw(&app, w, h);
+                let buf = screen::render(&app, w, h);
                 assert!(
                     reversed(&buf, name),
                     "{name} selected, {w}x{h}:\n{}",
@@ -338,4 +287,100 @@ fn the_scenario_picker_shows_its_selection_at_any_height() {
             }
         }
     }
+}
+
+/// Issue 10, item 3: each pane of the two-end screen draws inside its area and nowhere else,
+/// at any area inside any screen: the cells around it keep what was there.
+#[test]
+fn two_end_panes_draw_inside_their_area_only() {
+    use ratatui::layout::Rect;
+    use ratatui::widgets::Block;
+    use tunnelscope::tui::panes::{counters, doctor, tables, tunnel};
+    let apps = std::cell::RefCell::new(vec![
+        demo_app(Scenario::Healthy, 2),
+        demo_app(Scenario::SaOutOfStep, 2),
+    ]);
+    let strategy = (
+        1u16..=250,
+        1u16..=80,
+        0u16..250,
+        0u16..80,
+        0u16..250,
+        0u16..80,
+        0usize..2,
+        0usize..6,
+        0u16..40,
+    );
+    let name = "two_end_panes_draw_inside_their_area_only";
+    cases::run(
+        name,
+        cases::config(600),
+        strategy,
+        |(w, h, x, y, rw, rh, a, which, scroll)| {
+            let mut apps = apps.borrow_mut();
+            let app = &mut apps[a];
+            app.tunnel_scroll = usize::from(scroll);
+            let x = x % w;
+            let y = y % h;
+            let area = Rect::new(x, y, rw.min(w - x), rh.min(h - y));
+            let mut term =
+                ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).expect("terminal");
+            let app = &*app;
+            term.draw(|f| {
+                let all = f.area();
+                for yy in all.top()..all.bottom() {
+                    for xx in all.left()..all.right() {
+                        f.buffer_mut()[(xx, yy)].set_symbol("#");
+                    }
+                }
+                let block = Block::bordered().title(" a title that is long enough to be cut ");
+                match which {
+                    0 => tunnel::draw(f, app, area, block),
+                    1 => tables::draw_end(f, app, 1, area, block),
+                    2 => counters::draw_end(f, app, 1, area, block),
+                    3 => doctor::draw_ends(f, app, area, block),
+                    4 => {
+                        let inner = block.inner(area);
+                        let r = app.routers();
+                        tunnelscope::tui::panes::merged::draw_merged(
+                            f.buffer_mut(),
+                            inner,
+                            [&r[0].debug, &r[1].debug],
+                            ["Peer1", "Peer2"],
+                            &tunnelscope::tui::panes::merged::MergedView {
+                                follow: scroll % 2 == 0,
+                                selected: Some((usize::from(scroll) % 2, usize::from(scroll))),
+                                search: "SA",
+                                filter: None,
+                                wrap: scroll % 3 != 0,
+                                hscroll: usize::from(scroll),
+                                end: [None, Some(0), Some(1)][usize::from(scroll) % 3],
+                            },
+                        );
+                    }
+                    _ => {
+                        let line = tunnel::of_app(app).map(|t| tunnel::summary_line(&t));
+                        if let Some(l) = line {
+                            f.render_widget(ratatui::widgets::Paragraph::new(l), area);
+                        }
+                    }
+                }
+            })
+            .expect("draw");
+            let buf = term.backend().buffer();
+            for yy in 0..h {
+                for xx in 0..w {
+                    let inside = xx >= area.left()
+                        && xx < area.right()
+                        && yy >= area.top()
+                        && yy < area.bottom();
+                    prop_assert!(
+                        inside || buf[(xx, yy)].symbol() == "#",
+                        "pane {which} of app {a} in {area:?} on {w}x{h} drew at ({xx}, {yy})"
+                    );
+                }
+            }
+            Ok(())
+        },
+    );
 }

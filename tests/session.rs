@@ -2,6 +2,10 @@
 //! the pager, debug bursts and re-authentication in the middle of tables, a cut link, a
 //! rebooted router, garbage as at a wrong baud rate, a wrong password.
 
+mod support;
+
+use support::{sim, Deadline};
+
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -11,60 +15,19 @@ use tokio::io::{AsyncRead, ReadBuf};
 use tokio::sync::mpsc;
 use tunnelscope::alliedware::commands::Display;
 use tunnelscope::alliedware::debug::Classifier;
-use tunnelscope::alliedware::prompt::{Privilege, PromptMatcher};
+use tunnelscope::alliedware::prompt::Privilege;
 use tunnelscope::analyze::{Options, State};
-use tunnelscope::console::session::{self, Event, LoginState, PollConfig, Request, SessionConfig};
+use tunnelscope::console::session::{self, Event, LoginState, Request, SessionConfig};
 use tunnelscope::console::transcript::Item;
-use tunnelscope::link::{Link, LinkError, LinkOptions, Secret, Target};
+use tunnelscope::link::{Link, LinkError, Target};
 use tunnelscope::sim::serve::{serve, serve_mut, SharedNet};
 use tunnelscope::sim::{ConsoleConfig, Scenario, Start};
 
+/// A session as `secoff` on the healthy simulator, polling every `poll_secs` (none at 0).
 fn config(password: &str, poll_secs: u64) -> SessionConfig {
-    let every = Duration::from_secs(poll_secs);
-    SessionConfig {
-        target: Target::Sim {
-            scenario: "healthy".into(),
-            peer: 1,
-        },
-        link: LinkOptions::default(),
-        user: Some("secoff".into()),
-        password: Some(Secret::new(password)),
-        prompt: PromptMatcher::default(),
-        poll: PollConfig {
-            isakmp_sa: every,
-            exchanges: every,
-            ipsec_sa: every,
-            counters: every,
-            policies: vec!["wiz_Peer1 to Peer2".into()],
-            share: 0.3,
-            enabled: poll_secs > 0,
-        },
-        reconnect: true,
-    }
-}
-
-/// A console of `net` on an in-memory cable, with `wrap` put on the router-to-us direction.
-fn sim_link(
-    net: &SharedNet,
-    cfg: ConsoleConfig,
-    rate: Option<u32>,
-    wrap: impl FnOnce(Box<dyn AsyncRead + Send + Unpin>) -> Box<dyn AsyncRead + Send + Unpin>,
-) -> Link {
-    let (ours, theirs) = tokio::io::duplex(1 << 16);
-    let console = net.console(0, Start::Login, cfg);
-    let n = net.clone();
-    tokio::spawn(async move {
-        let (r, w) = tokio::io::split(theirs);
-        let _ = serve(console, &n, r, w, rate).await;
-    });
-    let (r, w) = tokio::io::split(ours);
-    Link {
-        reader: wrap(Box::new(r)),
-        writer: Box::new(w),
-        description: "test cable".into(),
-        bytes_per_sec: rate,
-        authenticated: false,
-    }
+    let mut cfg = sim::config(Scenario::Healthy, "secoff", password);
+    sim::poll_every(&mut cfg, Duration::from_secs(poll_secs));
+    cfg
 }
 
 /// Collects everything a session sends, applying blocks to a State as a screen would.
@@ -95,10 +58,8 @@ impl Run {
         F: FnMut() -> Fut + Send + 'static,
         Fut: std::future::Future<Output = Result<Link, LinkError>> + Send + 'static,
     {
-        let (req, rx) = mpsc::channel(64);
-        let (tx, ev) = mpsc::channel(4096);
-        tokio::spawn(session::run_with(cfg, rx, tx, open));
-        Run::attach(req, ev)
+        let s = sim::start(cfg, open);
+        Run::attach(s.req, s.ev)
     }
 
     /// A run of a session started elsewhere (with its real link).
@@ -122,15 +83,31 @@ impl Run {
         }
     }
 
+    /// Asks for debug and waits (10 s at the most) until the session says it is on.
+    async fn turn_debug_on(&mut self) {
+        self.req.send(Request::Debug(true)).await.unwrap();
+        let on = self
+            .until(Duration::from_secs(10), |r| {
+                r.last_status().is_some_and(|s| s.debug_on)
+            })
+            .await;
+        assert!(
+            on,
+            "debug not on: {:?} {:?}",
+            self.last_status(),
+            self.errors
+        );
+    }
+
     fn last_status(&self) -> Option<&session::Status> {
         self.statuses.last()
     }
 
     /// Take events until `done` holds or `limit` passes; false on time-out.
     async fn until(&mut self, limit: Duration, mut done: impl FnMut(&Run) -> bool) -> bool {
-        let end = Instant::now() + limit;
+        let end = Deadline::after(limit);
         while !done(self) {
-            let left = end.saturating_duration_since(Instant::now());
+            let left = end.left();
             if left.is_zero() || self.ended {
                 return done(self);
             }
@@ -184,7 +161,7 @@ impl Run {
                 self.received.push_str(&t);
                 self.wire.push((false, t));
             }
-            Event::Clock(_) => {}
+            Event::Clock(_) | Event::Lines { .. } => {}
             Event::Ended => self.ended = true,
         }
     }
@@ -198,7 +175,7 @@ fn opener(
     net: SharedNet,
     cfg: ConsoleConfig,
 ) -> impl FnMut() -> std::future::Ready<Result<Link, LinkError>> + Send + 'static {
-    move || std::future::ready(Ok(sim_link(&net, cfg.clone(), None, |r| r)))
+    move || std::future::ready(Ok(sim::cable(&net, Start::Login, cfg.clone(), None, |r| r)))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -346,20 +323,26 @@ fn injecting(
     move || {
         let n = calls.fetch_add(1, Ordering::SeqCst);
         let active = !first_only || n == 0;
-        std::future::ready(Ok(sim_link(&net, ConsoleConfig::default(), None, |r| {
-            if !active {
-                return r;
-            }
-            Box::new(Inject {
-                inner: r,
-                after,
-                text: text.as_bytes().to_vec(),
-                cut,
-                seen: Vec::new(),
-                pending: Vec::new(),
-                done: false,
-            })
-        })))
+        std::future::ready(Ok(sim::cable(
+            &net,
+            Start::Login,
+            ConsoleConfig::default(),
+            None,
+            |r| {
+                if !active {
+                    return r;
+                }
+                Box::new(Inject {
+                    inner: r,
+                    after,
+                    text: text.as_bytes().to_vec(),
+                    cut,
+                    seen: Vec::new(),
+                    pending: Vec::new(),
+                    done: false,
+                })
+            },
+        )))
     }
 }
 
@@ -435,13 +418,7 @@ async fn router_reboot_logs_in_again_and_restores_debug() {
             .is_some_and(|s| s.login == LoginState::LoggedIn))
             .await
     );
-    run.req.send(Request::Debug(true)).await.unwrap();
-    assert!(
-        run.until(Duration::from_secs(10), |r| r
-            .last_status()
-            .is_some_and(|s| s.debug_on))
-            .await
-    );
+    run.turn_debug_on().await;
     run.req
         .send(Request::Command("restart reboot".into()))
         .await
@@ -508,11 +485,8 @@ async fn garbage_at_the_wrong_baud_rate_never_logs_in_and_never_panics() {
     cfg.reconnect = false;
     let mut run = Run::start(cfg, || {
         std::future::ready(Ok(Link {
-            reader: Box::new(Garbage(7)),
-            writer: Box::new(tokio::io::sink()),
-            description: "noise".into(),
             bytes_per_sec: Some(960),
-            authenticated: false,
+            ..sim::link_over(Garbage(7), tokio::io::sink(), "noise")
         }))
     });
     run.until(Duration::from_secs(3), |_| false).await;
@@ -558,12 +532,7 @@ async fn polling_keeps_to_its_share_of_a_slow_line() {
     let net = SharedNet::new(Scenario::Healthy);
     let n2 = net.clone();
     let mut run = Run::start(config("secoff", 1), move || {
-        std::future::ready(Ok(sim_link(
-            &n2,
-            ConsoleConfig::default(),
-            Some(960),
-            |r| r,
-        )))
+        std::future::ready(Ok(sim::link(&n2, Some(960))))
     });
     let started = Instant::now();
     run.until(Duration::from_secs(14), |_| false).await;
@@ -604,13 +573,7 @@ async fn quit_logs_off_where_it_logged_in() {
         opener(net.clone(), ConsoleConfig::default()),
     );
     assert!(run.until(Duration::from_secs(10), logged_in).await);
-    run.req.send(Request::Debug(true)).await.unwrap();
-    assert!(
-        run.until(Duration::from_secs(10), |r| r
-            .last_status()
-            .is_some_and(|s| s.debug_on))
-            .await
-    );
+    run.turn_debug_on().await;
     assert_eq!(net.consoles_logged_in(), 1);
     run.req.send(Request::Quit).await.unwrap();
     assert!(run.until(Duration::from_secs(10), |r| r.ended).await);
@@ -640,21 +603,13 @@ async fn a_console_found_logged_in_is_left_logged_in() {
     let net = SharedNet::new(Scenario::Healthy);
     let n2 = net.clone();
     let mut run = Run::start(config("secoff", 1), move || {
-        let (ours, theirs) = tokio::io::duplex(1 << 16);
-        let console = n2.console(0, Start::SecOff, ConsoleConfig::default());
-        let n = n2.clone();
-        tokio::spawn(async move {
-            let (r, w) = tokio::io::split(theirs);
-            let _ = serve(console, &n, r, w, None).await;
-        });
-        let (r, w) = tokio::io::split(ours);
-        std::future::ready(Ok(Link {
-            reader: Box::new(r),
-            writer: Box::new(w),
-            description: "logged-in console".into(),
-            bytes_per_sec: None,
-            authenticated: false,
-        }))
+        std::future::ready(Ok(sim::cable(
+            &n2,
+            Start::SecOff,
+            ConsoleConfig::default(),
+            None,
+            |r| r,
+        )))
     });
     assert!(run.until(Duration::from_secs(10), logged_in).await);
     assert!(
@@ -694,20 +649,14 @@ async fn quit_just_after_the_link_comes_back_logs_off() {
         let (r, w) = tokio::io::split(ours);
         let reader: Box<dyn AsyncRead + Send + Unpin> = if opened == 0 {
             // The first cable is pulled 2 s in.
-            Box::new(Until {
-                inner: Box::new(r),
-                sleep: Box::pin(tokio::time::sleep(Duration::from_secs(2))),
-            })
+            sim::cut_at(
+                Box::new(r),
+                tokio::time::Instant::now() + Duration::from_secs(2),
+            )
         } else {
             Box::new(r)
         };
-        std::future::ready(Ok(Link {
-            reader,
-            writer: Box::new(w),
-            description: "serial cable".into(),
-            bytes_per_sec: None,
-            authenticated: false,
-        }))
+        std::future::ready(Ok(sim::link_over(reader, w, "serial cable")))
     });
     assert!(run.until(Duration::from_secs(10), logged_in).await);
     assert!(
@@ -733,25 +682,6 @@ async fn quit_just_after_the_link_comes_back_logs_off() {
         "still logged in: no new login"
     );
     assert_eq!(net.consoles_logged_in(), 0);
-}
-
-/// A reader that ends (a pulled cable) when `sleep` is over.
-struct Until {
-    inner: Box<dyn AsyncRead + Send + Unpin>,
-    sleep: Pin<Box<tokio::time::Sleep>>,
-}
-
-impl AsyncRead for Until {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        if std::future::Future::poll(self.sleep.as_mut(), cx).is_ready() {
-            return Poll::Ready(Ok(()));
-        }
-        Pin::new(&mut self.inner).poll_read(cx, buf)
-    }
 }
 
 /// The wire from entry `from` on, checked for clean logins: whatever the router showed last
@@ -832,14 +762,21 @@ fn busy_polling(cfg: &mut SessionConfig) {
 /// only at `login:`, the password only at the `Password:` after it, no command at either)
 /// and polled again, with no "Login incorrect".
 async fn type_logoff_and_log_in_again(run: &mut Run, label: &str, within: Duration) {
-    let (recv_at, wire_at) = (run.received.len(), run.wire.len());
+    type_logoff_and_poll(run, label, within, 1).await;
+}
+
+/// `type_logoff_and_log_in_again`, waiting for `polls` more reads of `show ipsec sa` after the
+/// new login (the password sent again).
+async fn type_logoff_and_poll(run: &mut Run, label: &str, within: Duration, polls: usize) {
+    let (sent_at, recv_at, wire_at) = (run.sent.len(), run.received.len(), run.wire.len());
     let before = run.count("show ipsec sa");
     type_slowly(&run.req, "logoff\r").await;
     let ok = run
         .until(within, |r| {
             r.received[recv_at..].contains("login:")
                 && logged_in(r)
-                && r.count("show ipsec sa") > before
+                && r.sent[sent_at..].contains("<secret>")
+                && r.count("show ipsec sa") >= before + polls
         })
         .await;
     assert!(
@@ -857,7 +794,7 @@ async fn type_logoff_and_log_in_again(run: &mut Run, label: &str, within: Durati
     );
     assert!(
         !run.received[recv_at..].contains("Login incorrect"),
-        "{label}: {:?}",
+        "{label}: a login failed: {:?}",
         &run.wire[wire_at..]
     );
 }
@@ -891,34 +828,8 @@ async fn typed_logoff_mid_poll_logs_in_again_cleanly() {
         );
         // Key by key, as passthrough sends them, at a different moment of the poll each time.
         tokio::time::sleep(Duration::from_millis(15 * round)).await;
-        let (sent_at, recv_at, wire_at) = (run.sent.len(), run.received.len(), run.wire.len());
-        type_slowly(&run.req, "logoff\r").await;
-        let ok = run
-            .until(Duration::from_secs(15), |r| {
-                r.received[recv_at..].contains("login:")
-                    && logged_in(r)
-                    && r.sent[sent_at..].contains("<secret>")
-                    && r.blocks.len() > 2
-                    && r.count("show ipsec sa") > before + 1
-            })
-            .await;
-        assert!(
-            ok,
-            "round {round}: not logged in again: status {:?} errors {:?} sent {:?}",
-            run.last_status(),
-            run.errors,
-            &run.sent[sent_at..]
-        );
-        assert_clean_logins(&run.wire, wire_at);
-        assert!(
-            run.received[recv_at..].contains("logoff\r\n"),
-            "the typed line reached the router whole: {:?}",
-            &run.wire[wire_at..]
-        );
-        assert!(
-            !run.received[recv_at..].contains("Login incorrect"),
-            "round {round}: a login failed"
-        );
+        let label = format!("round {round}");
+        type_logoff_and_poll(&mut run, &label, Duration::from_secs(15), 2).await;
         assert!(run.errors.is_empty(), "{:?}", run.errors);
     }
     assert!(
@@ -970,13 +881,7 @@ async fn an_unexpected_login_prompt_mid_poll_logs_in_again_cleanly() {
             let _ = serve(console, &n, r, w, None).await;
         });
         let (r, w) = tokio::io::split(ours);
-        std::future::ready(Ok(Link {
-            reader: Box::new(r),
-            writer: Box::new(w),
-            description: "test cable".into(),
-            bytes_per_sec: None,
-            authenticated: false,
-        }))
+        std::future::ready(Ok(sim::link_over(r, w, "test cable")))
     });
     assert!(run.until(Duration::from_secs(10), logged_in).await);
     for round in 0..5u64 {
@@ -1015,47 +920,25 @@ async fn an_unexpected_login_prompt_mid_poll_logs_in_again_cleanly() {
     );
 }
 
-/// A program the test needs; missing, the test fails saying what to install.
-fn require(candidates: &[&str], package: &str) -> std::path::PathBuf {
-    for c in candidates {
-        let p = std::path::Path::new(c);
-        if p.is_file() {
-            return p.to_path_buf();
-        }
-    }
-    panic!(
-        "{} not found: install it with `apt-get install -y {package}`",
-        candidates.join(" or ")
+/// A session with busy polling on a real link to `target` (no reconnect), logged in and
+/// polled once within `within`.
+async fn busy_session_on(target: Target, within: Duration, label: &str) -> Run {
+    let mut cfg = config("secoff", 1);
+    cfg.target = target;
+    cfg.reconnect = false;
+    busy_polling(&mut cfg);
+    let s = sim::start_on_target(cfg);
+    let mut run = Run::attach(s.req, s.ev);
+    let ok = run
+        .until(within, |r| logged_in(r) && r.count("show ipsec sa") >= 1)
+        .await;
+    assert!(
+        ok,
+        "{label}: not logged in and polling: {:?} {:?}",
+        run.errors,
+        run.last_status()
     );
-}
-
-/// Plays inetd for one connection (as tests/link_telnet.rs does): inetutils telnetd on the
-/// accepted socket, running `login_program` instead of /bin/login.
-async fn telnetd_once(login_program: String) -> u16 {
-    let telnetd = require(
-        &["/usr/sbin/telnetd", "/usr/bin/telnetd"],
-        "inetutils-telnetd",
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        let (sock, _) = listener.accept().await.unwrap();
-        let sock = sock.into_std().unwrap();
-        // telnetd expects a blocking socket, as inetd hands it over.
-        sock.set_nonblocking(false).unwrap();
-        let fd: std::os::fd::OwnedFd = sock.into();
-        let fd2 = fd.try_clone().unwrap();
-        let mut child = tokio::process::Command::new(telnetd)
-            .args(["-h", "-E", &login_program])
-            .stdin(std::process::Stdio::from(fd))
-            .stdout(std::process::Stdio::from(fd2))
-            .stderr(std::process::Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start telnetd");
-        let _ = child.wait().await;
-    });
-    port
+    run
 }
 
 /// Issue 8, item 12, as reproduced there: `logoff` typed key by key in passthrough while the
@@ -1068,30 +951,22 @@ async fn typed_logoff_over_telnet_logs_in_again_cleanly() {
         env!("CARGO_BIN_EXE_tunnelscope")
     );
     for attempt in 0..5u64 {
-        let port = telnetd_once(sim.clone()).await;
-        let mut cfg = config("secoff", 1);
-        cfg.target = Target::Telnet {
+        let (port, inetd) = support::telnetd::once(sim.clone()).await;
+        // Keep telnetd (killed when dropped) until it ends.
+        tokio::spawn(async move {
+            if let Ok(mut telnetd) = inetd.await {
+                let _ = telnetd.wait().await;
+            }
+        });
+        let target = Target::Telnet {
             user: Some("secoff".into()),
             host: "127.0.0.1".into(),
             port,
         };
-        cfg.reconnect = false;
-        busy_polling(&mut cfg);
-        let (req, rx) = mpsc::channel(64);
-        let (tx, ev) = mpsc::channel(4096);
-        tokio::spawn(session::run(cfg, rx, tx));
-        let mut run = Run::attach(req, ev);
-        assert!(
-            run.until(Duration::from_secs(20), |r| logged_in(r)
-                && r.count("show ipsec sa") >= 1)
-                .await,
-            "try {attempt}: {:?} {:?}",
-            run.errors,
-            run.last_status()
-        );
+        let label = format!("try {attempt}");
+        let mut run = busy_session_on(target, Duration::from_secs(20), &label).await;
         tokio::time::sleep(Duration::from_millis(10 + 23 * attempt)).await;
-        type_logoff_and_log_in_again(&mut run, &format!("try {attempt}"), Duration::from_secs(20))
-            .await;
+        type_logoff_and_log_in_again(&mut run, &label, Duration::from_secs(20)).await;
         assert!(run.statuses.iter().all(|s| s.login != LoginState::Failed));
         run.req.send(Request::Quit).await.unwrap();
         assert!(run.until(Duration::from_secs(10), |r| r.ended).await);
@@ -1103,40 +978,17 @@ async fn typed_logoff_over_telnet_logs_in_again_cleanly() {
     }
 }
 
-#[path = "support/pty.rs"]
-mod pty;
-
 /// Issue 8, item 12 over a real pseudo-terminal as the serial line (the simulator at its
 /// other end, paced as a 9600-baud port): `logoff` typed key by key while the poller runs,
 /// five times; each time a clean login follows.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn typed_logoff_over_a_pty_logs_in_again_cleanly() {
-    let p = pty::open();
-    let (r, w) = pty::master_halves(&p);
     let net = SharedNet::new(Scenario::Healthy);
-    let n2 = net.clone();
-    tokio::spawn(async move {
-        let console = n2.console(0, Start::Login, ConsoleConfig::default());
-        let _ = serve(console, &n2, r, w, Some(960)).await;
-    });
-    let mut cfg = config("secoff", 1);
-    cfg.target = Target::Serial {
+    let (p, _console) = sim::console_on_pty(&net, Some(960), None);
+    let target = Target::Serial {
         path: p.path.clone(),
     };
-    cfg.reconnect = false;
-    busy_polling(&mut cfg);
-    let (req, rx) = mpsc::channel(64);
-    let (tx, ev) = mpsc::channel(4096);
-    tokio::spawn(session::run(cfg, rx, tx));
-    let mut run = Run::attach(req, ev);
-    assert!(
-        run.until(Duration::from_secs(30), |r| logged_in(r)
-            && r.count("show ipsec sa") >= 1)
-            .await,
-        "{:?} {:?}",
-        run.errors,
-        run.last_status()
-    );
+    let mut run = busy_session_on(target, Duration::from_secs(30), "pty").await;
     for round in 0..5u64 {
         let before = run.count("show ipsec sa");
         assert!(
@@ -1164,13 +1016,7 @@ async fn quit_with_a_half_typed_line_still_logs_off() {
         opener(net.clone(), ConsoleConfig::default()),
     );
     assert!(run.until(Duration::from_secs(10), logged_in).await);
-    run.req.send(Request::Debug(true)).await.unwrap();
-    assert!(
-        run.until(Duration::from_secs(10), |r| r
-            .last_status()
-            .is_some_and(|s| s.debug_on))
-            .await
-    );
+    run.turn_debug_on().await;
     let typing_from = run.sent.len();
     type_slowly(&run.req, "restart reb").await;
     run.until(Duration::from_secs(3), |_| false).await;
@@ -1283,21 +1129,27 @@ async fn a_swallowed_prompt_is_brought_back_with_a_cr() {
     let n2 = net.clone();
     let open = move || {
         let first = calls.fetch_add(1, Ordering::SeqCst) == 0;
-        std::future::ready(Ok(sim_link(&n2, ConsoleConfig::default(), None, |r| {
-            if !first {
-                return r;
-            }
-            Box::new(SwallowPrompt {
-                inner: r,
-                after: "show isakmp exchange",
-                prompt: "SecOff Peer1> ",
-                seen: String::new(),
-                hold: Vec::new(),
-                pending: Vec::new(),
-                armed: false,
-                done: false,
-            })
-        })))
+        std::future::ready(Ok(sim::cable(
+            &n2,
+            Start::Login,
+            ConsoleConfig::default(),
+            None,
+            |r| {
+                if !first {
+                    return r;
+                }
+                Box::new(SwallowPrompt {
+                    inner: r,
+                    after: "show isakmp exchange",
+                    prompt: "SecOff Peer1> ",
+                    seen: String::new(),
+                    hold: Vec::new(),
+                    pending: Vec::new(),
+                    armed: false,
+                    done: false,
+                })
+            },
+        )))
     };
     let mut run = Run::start(config("secoff", 1), open);
     assert!(
@@ -1437,13 +1289,7 @@ fn fake_router(mode: Fake, got: Arc<std::sync::Mutex<Vec<u8>>>) -> Link {
         }
     });
     let (r, w) = tokio::io::split(ours);
-    Link {
-        reader: Box::new(r),
-        writer: Box::new(w),
-        description: "fake router".into(),
-        bytes_per_sec: None,
-        authenticated: false,
-    }
+    sim::link_over(r, w, "fake router")
 }
 
 /// A session as `manager` against a fake router (one link, no reconnect).

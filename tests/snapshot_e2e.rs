@@ -3,16 +3,15 @@
 //! to `tunnelscope sim --telnet`. Also `sim --serial` driven from the other end of a pty, and
 //! a serial device that goes away and comes back.
 
-#[path = "support/pty.rs"]
-mod pty;
-#[path = "support/sshd.rs"]
-mod sshd;
+mod support;
+
+use support::{pty, sim, sshd, tmux, wait_until};
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use tunnelscope::sim::serve::{serve, SharedNet};
-use tunnelscope::sim::{ConsoleConfig, Scenario, Start};
+use tunnelscope::sim::serve::SharedNet;
+use tunnelscope::sim::Scenario;
 
 const BIN: &str = env!("CARGO_BIN_EXE_tunnelscope");
 
@@ -57,15 +56,9 @@ fn assert_healthy_peer1(v: &serde_json::Value, stderr: &str) {
 
 #[test]
 fn snapshot_through_a_pty_at_9600_baud() {
-    let p = pty::open();
-    let (r, w) = pty::master_halves(&p);
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let net = SharedNet::new(Scenario::Healthy);
-    rt.spawn(async move {
-        let console = net.console(0, Start::Login, ConsoleConfig::default());
-        // Paced as a 9600-baud console port sends.
-        let _ = serve(console, &net, r, w, Some(960)).await;
-    });
+    // Paced as a 9600-baud console port sends.
+    let (p, _net) = console_on_a_pty(&rt, Some(960));
     let t = Instant::now();
     let target = format!("serial:{}", p.path);
     let (code, v, err) = snapshot_json(&[&target, "--user", "secoff", "--timeout", "60"], "secoff");
@@ -172,16 +165,11 @@ fn snapshot_through_openssh() {
     assert!(err.matches("SHA256:").count() >= 2, "{err}");
 }
 
-#[test]
-fn snapshot_through_telnet() {
+/// `tunnelscope sim` of `scenario` serving telnet on a free port of 127.0.0.1: the process
+/// and the address it says it listens on.
+fn sim_on_telnet(scenario: &str) -> (std::process::Child, String) {
     let mut child = Command::new(BIN)
-        .args([
-            "sim",
-            "--scenario",
-            "phase2-mismatch",
-            "--telnet",
-            "127.0.0.1:0",
-        ])
+        .args(["sim", "--scenario", scenario, "--telnet", "127.0.0.1:0"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -192,6 +180,12 @@ fn snapshot_through_telnet() {
         .read_line(&mut line)
         .unwrap();
     let addr = line.rsplit("telnet://").next().unwrap().trim().to_string();
+    (child, addr)
+}
+
+#[test]
+fn snapshot_through_telnet() {
+    let (mut child, addr) = sim_on_telnet("phase2-mismatch");
     std::thread::sleep(Duration::from_millis(1200));
     let (code, v, err) = snapshot_json(&[&format!("telnet://secoff@{addr}")], "secoff");
     let _ = child.kill();
@@ -230,23 +224,17 @@ async fn wait_for(
     what: &str,
 ) -> bool {
     use tunnelscope::console::session::{Event, LoginState};
-    let end = Instant::now() + Duration::from_secs(20);
-    loop {
-        let left = end.saturating_duration_since(Instant::now());
-        match tokio::time::timeout(left, ev.recv()).await {
-            Ok(Some(Event::Status(s))) if what == "login" && s.login == LoginState::LoggedIn => {
-                return true
-            }
-            Ok(Some(Event::Mark(m))) if m.contains(what) => return true,
-            Ok(Some(_)) => {}
-            _ => return false,
-        }
-    }
+    support::recv_until(ev, Duration::from_secs(20), |e| match e {
+        Event::Status(s) => what == "login" && s.login == LoginState::LoggedIn,
+        Event::Mark(m) => m.contains(what),
+        _ => false,
+    })
+    .await
 }
 
 #[test]
 fn serial_device_gone_and_back_reconnects() {
-    use tunnelscope::console::session::{self, Request};
+    use tunnelscope::console::session::Request;
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let dir = std::env::temp_dir().join(format!("ts-serial-{}", std::process::id()));
@@ -254,31 +242,16 @@ fn serial_device_gone_and_back_reconnects() {
         let link = dir.join("ttyCONSOLE");
         let net = SharedNet::new(Scenario::Healthy);
         let up = |net: &SharedNet| {
-            let p = pty::open();
+            let (p, task) = sim::console_on_pty(net, None, None);
             let _ = std::fs::remove_file(&link);
             std::os::unix::fs::symlink(&p.path, &link).unwrap();
-            let (r, w) = pty::master_halves(&p);
-            let console = net.console(0, Start::Login, ConsoleConfig::default());
-            let n = net.clone();
-            let task = tokio::spawn(async move {
-                let _ = serve(console, &n, r, w, None).await;
-            });
             (p, task)
         };
         let (p1, task1) = up(&net);
-        let mut cfg = tunnelscope::console::session::SessionConfig {
-            target: format!("serial:{}", link.display()).parse().unwrap(),
-            link: Default::default(),
-            user: Some("secoff".into()),
-            password: Some(tunnelscope::link::Secret::new("secoff")),
-            prompt: Default::default(),
-            poll: Default::default(),
-            reconnect: true,
-        };
+        let mut cfg = sim::config(Scenario::Healthy, "secoff", "secoff");
+        cfg.target = format!("serial:{}", link.display()).parse().unwrap();
         cfg.poll.isakmp_sa = Duration::from_secs(1);
-        let (req, rx) = tokio::sync::mpsc::channel(16);
-        let (tx, mut ev) = tokio::sync::mpsc::channel(1024);
-        tokio::spawn(session::run(cfg, rx, tx));
+        let sim::Session { req, mut ev, .. } = sim::start_on_target(cfg);
         assert!(wait_for(&mut ev, "login").await, "first login");
         // The cable is pulled: the device disappears.
         task1.abort();
@@ -303,23 +276,9 @@ fn serial_device_gone_and_back_reconnects() {
 /// A simulated console port on a fresh pty, served until the test ends; the network tells
 /// whether its console is logged in.
 fn console_on_a_pty(rt: &tokio::runtime::Runtime, rate: Option<u32>) -> (pty::Pty, SharedNet) {
-    let p = pty::open();
-    let (r, w) = pty::master_halves(&p);
     let net = SharedNet::new(Scenario::Healthy);
-    let n2 = net.clone();
-    rt.spawn(async move {
-        let console = n2.console(0, Start::Login, ConsoleConfig::default());
-        let _ = serve(console, &n2, r, w, rate).await;
-    });
+    let (p, _serving) = sim::console_on_pty(&net, rate, Some(rt));
     (p, net)
-}
-
-fn wait_until(what: &str, within: Duration, ok: impl Fn() -> bool) {
-    let end = Instant::now() + within;
-    while !ok() {
-        assert!(Instant::now() < end, "not within {within:?}: {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// Issue 8, item 2: `snapshot` logs off where it logged in, so the console port is at its login
@@ -352,18 +311,7 @@ fn snapshot_logs_off_and_the_next_wrong_password_is_refused() {
 /// the user that was given in the target.
 #[test]
 fn snapshot_without_a_password_asks_for_the_password() {
-    let mut child = Command::new(BIN)
-        .args(["sim", "--scenario", "healthy", "--telnet", "127.0.0.1:0"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stderr.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line.rsplit("telnet://").next().unwrap().trim().to_string();
+    let (mut child, addr) = sim_on_telnet("healthy");
     let out = Command::new(BIN)
         .args([
             "snapshot",
@@ -385,9 +333,6 @@ fn snapshot_without_a_password_asks_for_the_password() {
         "{err}"
     );
 }
-
-#[path = "support/tmux.rs"]
-mod tmux;
 
 /// Issue 8, items 2 and 19: `connect` over a pty (the simulator at the other end) leaves the
 /// console logged off when it ends, by `q`, by SIGTERM, by SIGHUP and (review item 5) by

@@ -5,9 +5,11 @@
 //! from the stamp on its line; text shaped like a stamp that is not at every line start is
 //! read as text; a tunnelscope capture is never stripped.
 
+mod support;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use support::run_analyze as run;
 use tunnelscope::alliedware::debug::Classifier;
 use tunnelscope::alliedware::prompt::PromptMatcher;
 use tunnelscope::analyze::{analyze_bytes, Analysis, Analyzer, Options};
@@ -143,15 +145,6 @@ fn scratch(test: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-fn run(args: &[&std::ffi::OsStr]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tunnelscope"))
-        .arg("analyze")
-        .args(args)
-        .env_remove("TUNNELSCOPE_RULES")
-        .output()
-        .unwrap()
 }
 
 fn json_of(path: &Path, stamp: Option<&str>) -> Value {

@@ -3,6 +3,8 @@
 
 pub mod commands;
 pub mod debug;
+pub mod dialect;
+pub mod keys;
 pub mod parse;
 pub mod prompt;
 pub mod secrets;

@@ -2,15 +2,17 @@
 //! bytes -> clean lines -> blocks and unsolicited lines -> parsers and classifier -> model
 //! -> doctor. `tunnelscope analyze` is this pipeline plus a report.
 
+pub mod ends;
+pub use ends::two_ends;
 pub mod json;
 pub mod report;
 
 use crate::alliedware::debug::Classifier;
 use crate::alliedware::parse;
 use crate::alliedware::prompt::PromptMatcher;
+use crate::console::reader::Reader;
 use crate::console::stamp::{self, Stripper};
-use crate::console::text::{TextCleaner, TextEvent};
-use crate::console::transcript::{Item, Transcript};
+use crate::console::transcript::Item;
 use crate::doctor::{self, DoctorInput, Finding};
 use crate::model::{DebugEvent, DebugSummary, Snapshot};
 use std::io::Read;
@@ -70,6 +72,20 @@ impl State {
         file: Option<&str>,
         time: impl FnOnce(usize) -> Option<String>,
     ) -> Option<DebugEvent> {
+        self.apply_inner(item, classifier, opts, file, time, true)
+    }
+
+    /// `apply_at`; with `want_event` false the event is only recorded, not handed back (no
+    /// copy of each line's text when no one takes it).
+    fn apply_inner(
+        &mut self,
+        item: Item,
+        classifier: &Classifier,
+        opts: Options,
+        file: Option<&str>,
+        time: impl FnOnce(usize) -> Option<String>,
+        want_event: bool,
+    ) -> Option<DebugEvent> {
         match item {
             Item::Block(b) => {
                 self.blocks += 1;
@@ -106,6 +122,10 @@ impl State {
                     text: l.text,
                     exchange: c.exchange,
                 };
+                if !want_event {
+                    self.debug.record(event, opts.keep_events);
+                    return None;
+                }
                 self.debug.record(event.clone(), opts.keep_events);
                 return Some(event);
             }
@@ -126,6 +146,7 @@ impl State {
             snapshot: &self.snapshot,
             debug: &self.debug,
             live,
+            dialect: crate::alliedware::dialect::dialect(),
         })
     }
 }
@@ -179,9 +200,8 @@ pub struct Analyzer<'c, 's> {
     classifier: &'c Classifier,
     stamp_choice: stamp::Choice,
     stamps: Stamps,
-    cleaner: TextCleaner,
-    transcript: Transcript<'c>,
-    events: Vec<TextEvent>,
+    /// The one reader (cleaner and transcript) every path shares.
+    reader: Reader<'c>,
     items: Vec<Item>,
     opts: Options,
     state: State,
@@ -197,9 +217,7 @@ impl<'c, 's> Analyzer<'c, 's> {
             classifier,
             stamp_choice: stamp::Choice::Detect,
             stamps: Stamps::initial(&stamp::Choice::Detect),
-            cleaner: TextCleaner::new(prompt.clone()),
-            transcript: Transcript::new(classifier),
-            events: Vec::new(),
+            reader: Reader::new(prompt, classifier),
             items: Vec::new(),
             opts,
             state: State::default(),
@@ -227,8 +245,7 @@ impl<'c, 's> Analyzer<'c, 's> {
     /// Name the file being read (line numbers restart; events say which file).
     pub fn start_file(&mut self, name: Option<String>, prompt: PromptMatcher) {
         self.end_input();
-        self.cleaner = TextCleaner::new(prompt);
-        self.transcript = Transcript::new(self.classifier);
+        self.reader = Reader::new(prompt, self.classifier);
         self.file = name;
         self.stamps = Stamps::initial(&self.stamp_choice);
     }
@@ -252,7 +269,7 @@ impl<'c, 's> Analyzer<'c, 's> {
 
     /// Bytes of a capture record that stands on `line` of its file.
     pub fn feed_at_line(&mut self, bytes: &[u8], line: usize) {
-        self.cleaner.set_line_number(line);
+        self.reader.cleaner.set_line_number(line);
         self.feed(bytes);
     }
 
@@ -307,8 +324,8 @@ impl<'c, 's> Analyzer<'c, 's> {
         // those are held until the piece is through (a megabyte of line feeds held that way
         // took 400 MB).
         for piece in bytes.chunks(FEED_PIECE) {
-            self.cleaner.feed(piece, &mut self.events);
-            self.transcript.feed(&mut self.events, &mut self.items);
+            self.reader.clean(piece, None);
+            self.reader.split(&mut self.items);
             self.drain();
         }
     }
@@ -318,20 +335,27 @@ impl<'c, 's> Analyzer<'c, 's> {
             Stamps::Strip(s, _) => Some(&**s),
             _ => None,
         };
+        let want_events = self.sink.is_some();
         for item in self.items.drain(..) {
-            let ev = self.state.apply_at(
+            let ev = self.state.apply_inner(
                 item,
                 self.classifier,
                 self.opts,
                 self.file.as_deref(),
                 |n| stripper.and_then(|s| s.time_of(n)),
+                want_events,
             );
             if let (Some(ev), Some(sink)) = (ev, self.sink.as_mut()) {
                 sink(&ev);
             }
         }
         if let Stamps::Strip(s, _) = &mut self.stamps {
-            s.forget_before(self.cleaner.line_number().saturating_sub(STAMP_TIMES_HELD));
+            s.forget_before(
+                self.reader
+                    .cleaner
+                    .line_number()
+                    .saturating_sub(STAMP_TIMES_HELD),
+            );
         }
     }
 
@@ -345,10 +369,8 @@ impl<'c, 's> Analyzer<'c, 's> {
             let out = std::mem::take(out);
             self.feed_clean(&out);
         }
-        self.cleaner.finish(&mut self.events);
-        self.transcript.feed(&mut self.events, &mut self.items);
-        self.transcript.finish(&mut self.items);
-        self.lines += self.cleaner.line_number().saturating_sub(1);
+        self.reader.finish(&mut self.items);
+        self.lines += self.reader.cleaner.line_number().saturating_sub(1);
         self.drain();
     }
 

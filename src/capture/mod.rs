@@ -29,5 +29,5 @@ mod redact;
 mod writer;
 
 pub use format::{decode, encode, parse_record, Direction, Header, Record, MAGIC};
-pub use redact::{PasswordWithholder, Redactor, PASSWORD_WITHHELD};
+pub use redact::Redactor;
 pub use writer::{default_path, iso_now, CaptureWriter};

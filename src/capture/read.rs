@@ -297,33 +297,20 @@ impl<R: BufRead> Iterator for Records<R> {
     }
 }
 
-/// Seconds-of-day of `HH:MM:SS` in the `started` header (UTC), for replay clocks.
+/// Milliseconds since local midnight at the `started` header's time, for replay clocks (0 when
+/// the header has no readable time). Local, so a replay's stamps read like the live screen's.
 pub fn start_of_day_ms(header: &Header) -> u64 {
-    let Some(s) = &header.started else { return 0 };
-    let Some(t) = s.split('T').nth(1) else {
-        return 0;
-    };
-    let mut parts = t.trim_end_matches('Z').split([':', '.']);
-    let mut next = || {
-        parts
-            .next()
-            .and_then(|p| p.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    let (h, m, sec, ms) = (next(), next(), next(), next());
-    ((h * 60 + m) * 60 + sec) * 1000 + ms
+    header
+        .started
+        .as_deref()
+        .and_then(crate::clock::parse_capture_time)
+        .map(crate::clock::local_ms_of_day)
+        .unwrap_or(0)
 }
 
 /// `HH:MM:SS.mmm` for a record at `ms` after a start of day `base`.
 pub fn stamp(base: u64, ms: u64) -> String {
-    let t = base + ms;
-    format!(
-        "{:02}:{:02}:{:02}.{:03}",
-        t / 3_600_000 % 24,
-        t / 60_000 % 60,
-        t / 1000 % 60,
-        t % 1000
-    )
+    crate::clock::hms_millis_of_day(base.saturating_add(ms))
 }
 
 #[cfg(test)]

@@ -155,12 +155,7 @@ impl CaptureWriter {
 
 /// tunnelscope's data folder: `$XDG_DATA_HOME/tunnelscope`, else `~/.local/share/tunnelscope`.
 pub fn data_dir() -> PathBuf {
-    std::env::var_os("XDG_DATA_HOME")
-        .filter(|d| !d.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join("tunnelscope")
+    crate::dirs::data_dir()
 }
 
 /// A capture's default name: the data directory, the router and the date and time.
@@ -180,41 +175,12 @@ pub fn default_path(router: &str) -> PathBuf {
         .join(format!("{safe}-{}.tscap", timestamp_for_name()))
 }
 
-/// `2026-11-26T23-40-50Z` from the system clock.
+/// `2026-11-26T23-40-50Z` from the system clock (UTC).
 pub fn timestamp_for_name() -> String {
-    iso_now()
-        .replace(':', "-")
-        .split('.')
-        .next()
-        .unwrap_or("")
-        .to_string()
-        + "Z"
+    crate::clock::file_name_time(crate::clock::now())
 }
 
-/// The time now as `2026-11-26T23:40:50.123Z` (UTC, computed without a date crate).
+/// The time now as `2026-11-26T23:40:50.123Z` (UTC), as a capture's `started` header holds it.
 pub fn iso_now() -> String {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let secs = d.as_secs() as i64;
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = if month <= 2 { y + 1 } else { y };
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60,
-        d.subsec_millis()
-    )
+    crate::clock::capture_time(crate::clock::now())
 }

@@ -13,13 +13,14 @@
 //! The consumer (the screen, `snapshot`) sends `Request`s and receives `Event`s; it never
 //! touches the link.
 
-use crate::alliedware::commands::{is_logoff, LOGOFF};
 use crate::alliedware::debug::Classifier;
 use crate::alliedware::prompt::{self, Privilege, PromptMatch, PromptMatcher};
-use crate::capture::PasswordWithholder;
-use crate::console::text::{Partial, TextCleaner, TextEvent};
-use crate::console::transcript::{Item, Transcript};
+use crate::console::reader::Reader;
+use crate::console::text::Partial;
+use crate::console::transcript::Item;
+use crate::console::withhold::PasswordWithholder;
 use crate::link::{self, Link, LinkOptions, Secret, Target};
+use crate::model::{Cmd, Dialect};
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -96,6 +97,10 @@ pub struct SessionConfig {
     pub poll: PollConfig,
     /// Reconnect after a drop (with back-off), or end the session.
     pub reconnect: bool,
+    /// The router's CLI: every command text the session sends comes from it.
+    pub dialect: &'static dyn Dialect,
+    /// What tells a debug line from a display's line (the built-in rules and `--rules`).
+    pub rules: &'static Classifier,
 }
 
 /// Requests from the consumer.
@@ -103,7 +108,7 @@ pub struct SessionConfig {
 pub enum Request {
     /// A command typed by the user (goes ahead of polls).
     Command(String),
-    /// `enable isakmp debug=all` (true) or `disable isakmp debug=all`.
+    /// Negotiation debug on (true) or off, in the dialect's words.
     Debug(bool),
     /// Poll everything now.
     PollNow,
@@ -158,8 +163,14 @@ pub enum Event {
         bytes: Vec<u8>,
         secret: bool,
     },
-    /// The time of the events that follow, `HH:MM:SS.mmm` (replays: as recorded).
-    Clock(String),
+    /// The time of the events that follow (replays: as recorded).
+    Clock(jiff::civil::Time),
+    /// The clean lines of what the router sent (the one cleaner: for the passthrough screen),
+    /// and the unfinished line after them.
+    Lines {
+        lines: Vec<String>,
+        pending: String,
+    },
     /// A poll cycle's measures: command, bytes, seconds.
     Measure {
         command: String,
@@ -196,17 +207,9 @@ fn backoff(attempt: u32) -> Duration {
     Duration::from_secs(1u64 << attempt.min(5)).min(Duration::from_secs(30))
 }
 
+/// The time of a mark in the stream (a drop, a return): the machine's, with its zone.
 fn clock() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    format!(
-        "{:02}:{:02}:{:02} UTC",
-        secs / 3600 % 24,
-        secs / 60 % 60,
-        secs % 60
-    )
+    crate::clock::now_hms_zone()
 }
 
 /// Run a session until `Quit` (or, without reconnect, until the link drops).
@@ -241,9 +244,14 @@ pub async fn run_with<F, Fut>(
     // when it answers a new link with the prompt we left it at.
     let mut logged_in_here = false;
     loop {
+        tracing::info!(target = %cfg.target, "connecting");
         let link = match open().await {
-            Ok(l) => l,
+            Ok(l) => {
+                tracing::info!(target = %cfg.target, link = %l.description, "connected");
+                l
+            }
             Err(e) => {
+                tracing::warn!(target = %cfg.target, "cannot connect: {e}");
                 let _ = events.send(Event::Error(e.to_string())).await;
                 if !cfg.reconnect || attempt >= 20 {
                     let _ = events.send(Event::Ended).await;
@@ -268,6 +276,7 @@ pub async fn run_with<F, Fut>(
             }
         };
         if attempt > 0 {
+            tracing::info!(target = %cfg.target, "link back after {attempt} attempts");
             let _ = events
                 .send(Event::Mark(format!("link back at {}", clock())))
                 .await;
@@ -279,13 +288,15 @@ pub async fn run_with<F, Fut>(
         logged_in_here = s.logged_in_here;
         match end {
             End::Quit => {
+                tracing::info!(target = %cfg.target, "session ended");
                 let _ = events.send(Event::Ended).await;
                 return;
             }
             End::Dropped(why) => {
+                tracing::warn!(target = %cfg.target, "link lost: {why}");
                 // Output cut off by the drop is not passed on as a (wrong) table: the next
                 // poll reads it whole. Its bytes went out as `Event::Bytes` already.
-                if let Some(cmd) = s.transcript.open_command() {
+                if let Some(cmd) = s.reader.transcript.open_command() {
                     let text = if cmd.typed.is_empty() {
                         cmd.canonical.clone()
                     } else {
@@ -311,6 +322,7 @@ pub async fn run_with<F, Fut>(
                 attempt = 1;
             }
             End::Fatal(msg) => {
+                tracing::warn!(target = %cfg.target, "session stopped: {msg}");
                 let _ = events.send(Event::Error(msg)).await;
                 let _ = events.send(Event::Ended).await;
                 return;
@@ -325,11 +337,15 @@ enum End {
     Fatal(String),
 }
 
+/// Writing to the router failed: the link is gone (the reason as the system says it).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct WriteError(#[from] std::io::Error);
+
 struct Driver<'c> {
     cfg: &'c SessionConfig,
     link: Link,
-    cleaner: TextCleaner,
-    transcript: Transcript<'static>,
+    reader: Reader<'static>,
     queue: VecDeque<Queued>,
     in_flight: Option<InFlight>,
     polls: Vec<PollItem>,
@@ -391,20 +407,21 @@ impl<'c> Driver<'c> {
         let mut polls = Vec::new();
         let p = &cfg.poll;
         if p.enabled {
+            let [sa, exchanges, ipsec] = cfg.dialect.poll_set();
             for (c, every) in [
-                ("show isakmp sa", p.isakmp_sa),
-                ("show isakmp exchange", p.exchanges),
-                ("show ipsec sa", p.ipsec_sa),
+                (sa, p.isakmp_sa),
+                (exchanges, p.exchanges),
+                (ipsec, p.ipsec_sa),
             ] {
                 polls.push(PollItem {
-                    command: c.into(),
+                    command: c,
                     every,
                     next: now,
                 });
             }
             for name in &p.policies {
                 polls.push(PollItem {
-                    command: counters_command(name),
+                    command: cfg.dialect.command(&Cmd::PolicyCounters(name)),
                     every: p.counters,
                     next: now,
                 });
@@ -422,8 +439,7 @@ impl<'c> Driver<'c> {
         };
         Driver {
             cfg,
-            cleaner: TextCleaner::new(cfg.prompt.clone()),
-            transcript: Transcript::new(Classifier::builtin()),
+            reader: Reader::new(cfg.prompt.clone(), cfg.rules),
             link,
             queue: VecDeque::new(),
             in_flight: None,
@@ -465,19 +481,40 @@ impl<'c> Driver<'c> {
         }
     }
 
-    async fn send(&mut self, bytes: &[u8]) -> Result<(), String> {
+    /// How long the loop may sleep when nothing arrives: briefly while the line's last text
+    /// waits to be judged or a command is under way (a prompt is seen `QUIET` after the last
+    /// byte), else until the next poll is due, at most a quarter of a second. An idle console
+    /// then costs a few wake-ups a second, not twenty.
+    fn next_wake(&self) -> Duration {
+        const BUSY: Duration = Duration::from_millis(50);
+        const IDLE: Duration = Duration::from_millis(250);
+        let busy = !self.judged
+            || self.in_flight.is_some()
+            || !self.queue.is_empty()
+            || self.quitting
+            || self.status.login != LoginState::LoggedIn;
+        if busy {
+            return BUSY;
+        }
+        let now = Instant::now();
+        let due = self
+            .polls
+            .iter()
+            .map(|p| p.next.max(self.poll_gate))
+            .min()
+            .map_or(IDLE, |t| t.saturating_duration_since(now));
+        due.clamp(BUSY, IDLE)
+    }
+
+    async fn send(&mut self, bytes: &[u8]) -> Result<(), WriteError> {
         self.send_as(bytes, false).await
     }
 
     /// Write to the router; captures see every byte sent, except that `secret` ones (a
     /// password) are passed on as withheld.
-    async fn send_as(&mut self, bytes: &[u8], secret: bool) -> Result<(), String> {
-        self.link
-            .writer
-            .write_all(bytes)
-            .await
-            .map_err(|e| e.to_string())?;
-        self.link.writer.flush().await.map_err(|e| e.to_string())?;
+    async fn send_as(&mut self, bytes: &[u8], secret: bool) -> Result<(), WriteError> {
+        self.link.writer.write_all(bytes).await?;
+        self.link.writer.flush().await?;
         if let Some(tx) = &self.tap {
             let _ = tx
                 .send(Event::Sent {
@@ -495,16 +532,15 @@ impl<'c> Driver<'c> {
         events: &mpsc::Sender<Event>,
     ) -> End {
         let mut buf = vec![0u8; 8192];
-        let mut ev = Vec::new();
         let mut items = Vec::new();
         self.tap = Some(events.clone());
         // Wake the router: a CR brings up the prompt or the login prompt.
         if let Err(e) = self.send(b"\r").await {
-            return End::Dropped(e);
+            return End::Dropped(e.to_string());
         }
         let _ = events.send(Event::Status(self.status.clone())).await;
-        let mut tick = tokio::time::interval(Duration::from_millis(50));
         loop {
+            let wake = self.next_wake();
             tokio::select! {
                 r = self.link.reader.read(&mut buf) => {
                     let n = match r {
@@ -518,7 +554,7 @@ impl<'c> Driver<'c> {
                     if let Some(f) = self.in_flight.as_mut() { f.bytes += n; }
                     // The password we hold never leaves the session (a router that echoes it).
                     let data = self.pw_filter.filter(&buf[..n]);
-                    if let Some(end) = self.on_router_bytes(&data, events, &mut ev, &mut items).await { return end; }
+                    if let Some(end) = self.on_router_bytes(&data, events, &mut items).await { return end; }
                 }
                 r = requests.recv() => {
                     match r {
@@ -533,8 +569,8 @@ impl<'c> Driver<'c> {
                         Some(Request::Command(c)) => self.queue.push_back(Queued { text: c, user: true }),
                         Some(Request::Debug(on)) => {
                             self.debug_wanted = on;
-                            let text = if on { "enable isakmp debug=all" } else { "disable isakmp debug=all" };
-                            self.queue.push_back(Queued { text: text.into(), user: true });
+                            let text = self.cfg.dialect.command(&Cmd::Debug(on));
+                            self.queue.push_back(Queued { text, user: true });
                         }
                         Some(Request::PollNow) => {
                             let now = Instant::now();
@@ -544,25 +580,22 @@ impl<'c> Driver<'c> {
                         Some(Request::SetPolicies(names)) => self.set_policies(names),
                         Some(Request::Raw(bytes)) => {
                             // Typed at a password prompt (the user logging in by hand): withheld.
-                            let secret = prompt::is_password_prompt(self.cleaner.pending());
+                            let secret = prompt::is_password_prompt(self.reader.cleaner.pending());
                             if !secret {
                                 self.typed_keys(&bytes);
                             }
-                            if let Err(e) = self.send_as(&bytes, secret).await { return End::Dropped(e); }
+                            if let Err(e) = self.send_as(&bytes, secret).await { return End::Dropped(e.to_string()); }
                         }
                     }
                 }
-                _ = tick.tick() => {}
+                _ = tokio::time::sleep(wake) => {}
             }
             // The line has gone quiet: judge the unfinished line.
             if self.last_byte.elapsed() >= QUIET && !self.judged {
                 if self.pw_filter.holding() {
                     // What was held back as a possible start of the password was not it.
                     let held = self.pw_filter.flush();
-                    if let Some(end) = self
-                        .on_router_bytes(&held, events, &mut ev, &mut items)
-                        .await
-                    {
+                    if let Some(end) = self.on_router_bytes(&held, events, &mut items).await {
                         return end;
                     }
                 }
@@ -585,7 +618,7 @@ impl<'c> Driver<'c> {
                 {
                     f.nudged = Some(Instant::now());
                     if let Err(e) = self.send(b"\r").await {
-                        return End::Dropped(e);
+                        return End::Dropped(e.to_string());
                     }
                 }
             }
@@ -602,11 +635,11 @@ impl<'c> Driver<'c> {
                 match self.quit_step().await {
                     Ok(Some(end)) => return end,
                     Ok(None) => {}
-                    Err(e) => return End::Dropped(e),
+                    Err(e) => return End::Dropped(e.to_string()),
                 }
             }
             if let Err(e) = self.next_command(events).await {
-                return End::Dropped(e);
+                return End::Dropped(e.to_string());
             }
         }
     }
@@ -616,18 +649,21 @@ impl<'c> Driver<'c> {
         &mut self,
         data: &[u8],
         events: &mpsc::Sender<Event>,
-        ev: &mut Vec<TextEvent>,
         items: &mut Vec<Item>,
     ) -> Option<End> {
         if data.is_empty() {
             return None;
         }
         let _ = events.send(Event::Bytes(data.to_vec())).await;
-        self.cleaner.feed(data, ev);
-        if let Some(end) = self.saw_lines(ev, events).await {
-            return Some(end);
+        let mut lines = Vec::new();
+        self.reader.clean(data, Some(&mut lines));
+        let end = self.saw_lines(&lines, events).await;
+        let pending = self.reader.pending().to_string();
+        let _ = events.send(Event::Lines { lines, pending }).await;
+        if end.is_some() {
+            return end;
         }
-        self.transcript.feed(ev, items);
+        self.reader.split(items);
         for it in items.drain(..) {
             if let (Item::Unsolicited(l, _), Some(f)) = (&it, self.in_flight.as_mut()) {
                 // Debug (or a flood of anything) between a command's lines is
@@ -643,7 +679,7 @@ impl<'c> Driver<'c> {
     }
 
     /// One step of the way out; `Some` when the session may end.
-    async fn quit_step(&mut self) -> Result<Option<End>, String> {
+    async fn quit_step(&mut self) -> Result<Option<End>, WriteError> {
         if let Some(t) = self.logoff_sent {
             // The login prompt ends the session (in `quiet`); this is the limit.
             return Ok((t.elapsed() > LOGOFF_WAIT).then_some(End::Quit));
@@ -671,7 +707,7 @@ impl<'c> Driver<'c> {
                     // Debug we turned on (perhaps just now, by a command that was in flight
                     // when the quit came) is turned off before we go.
                     self.queue.push_back(Queued {
-                        text: "disable isakmp debug=all".into(),
+                        text: self.cfg.dialect.command(&Cmd::Debug(false)),
                         user: true,
                     });
                     return Ok(None);
@@ -681,8 +717,10 @@ impl<'c> Driver<'c> {
                     return Ok(Some(End::Quit));
                 }
                 self.idle = false;
+                tracing::info!(target = %self.cfg.target, "logging off");
                 self.logoff_sent = Some(Instant::now());
-                self.send(format!("{LOGOFF}\r").as_bytes()).await?;
+                let logoff = format!("{}\r", self.cfg.dialect.command(&Cmd::Logoff));
+                self.send(logoff.as_bytes()).await?;
                 Ok(None)
             }
             // At a login or password prompt: nobody is logged in.
@@ -705,7 +743,7 @@ impl<'c> Driver<'c> {
         for &b in bytes {
             match b {
                 b'\r' | b'\n' => {
-                    if is_logoff(&self.typed) {
+                    if self.cfg.dialect.is_logoff(&self.typed) {
                         self.logoff_typed = Some(Instant::now());
                     }
                     if self.in_flight.is_none() && !self.typed.is_empty() {
@@ -726,14 +764,10 @@ impl<'c> Driver<'c> {
 
     /// Complete lines just cleaned: a line that starts with a login prompt while we are logged
     /// in means the router logged us off, and what we sent was taken as a user name.
-    async fn saw_lines(
-        &mut self,
-        lines: &[TextEvent],
-        events: &mpsc::Sender<Event>,
-    ) -> Option<End> {
-        for e in lines {
-            if let TextEvent::Line(l) = e {
-                self.after_login_line = prompt::starts_with_login(&l.text);
+    async fn saw_lines(&mut self, lines: &[String], events: &mpsc::Sender<Event>) -> Option<End> {
+        for l in lines {
+            {
+                self.after_login_line = prompt::starts_with_login(l);
                 if self.after_login_line {
                     self.login_seen = true;
                     if self.logoff_sent.is_some() {
@@ -785,12 +819,13 @@ impl<'c> Driver<'c> {
     }
 
     fn set_policies(&mut self, names: Vec<String>) {
-        self.polls
-            .retain(|p| !p.command.starts_with("show ipsec policy="));
+        // A policy's counters are the polls beyond the fixed set.
+        let fixed = self.cfg.dialect.poll_set();
+        self.polls.retain(|p| fixed.contains(&p.command));
         let now = Instant::now();
         for n in names {
             self.polls.push(PollItem {
-                command: counters_command(&n),
+                command: self.cfg.dialect.command(&Cmd::PolicyCounters(&n)),
                 every: self.cfg.poll.counters,
                 next: now,
             });
@@ -800,7 +835,7 @@ impl<'c> Driver<'c> {
     /// React to a transcript item; `Some(end)` ends the session.
     async fn on_item(&mut self, it: &Item, events: &mpsc::Sender<Event>) -> Option<End> {
         if let Item::Prompt(p, _) = it {
-            if is_logoff(&p.rest) && self.logoff_sent.is_none() {
+            if self.cfg.dialect.is_logoff(&p.rest) && self.logoff_sent.is_none() {
                 // A `logoff` echoed at the prompt, however it was typed (passthrough, the
                 // screen's command line, someone at the router's end): the login prompt is
                 // coming, and no command may go out to meet it.
@@ -831,11 +866,11 @@ impl<'c> Driver<'c> {
     }
 
     async fn quiet(&mut self, events: &mpsc::Sender<Event>, items: &mut Vec<Item>) -> Option<End> {
-        match self.cleaner.partial() {
+        match self.reader.cleaner.partial() {
             Partial::Pager => {
                 // Answer `c`: the rest without stopping (what automation tools send).
                 if let Err(e) = self.send(b"c").await {
-                    return Some(End::Dropped(e));
+                    return Some(End::Dropped(e.to_string()));
                 }
                 self.last_byte = Instant::now();
             }
@@ -874,7 +909,7 @@ impl<'c> Driver<'c> {
                         self.status.login = LoginState::LoggingIn;
                         let line = format!("{u}\r");
                         if let Err(e) = self.send(line.as_bytes()).await {
-                            return Some(End::Dropped(e));
+                            return Some(End::Dropped(e.to_string()));
                         }
                         self.user_sent = true;
                     }
@@ -912,7 +947,7 @@ impl<'c> Driver<'c> {
                         // logoff, a stray line) was taken as one. An empty password ends that
                         // try; the login prompt after it gets our user name.
                         if let Err(e) = self.send(b"\r").await {
-                            return Some(End::Dropped(e));
+                            return Some(End::Dropped(e.to_string()));
                         }
                         self.last_byte = Instant::now();
                         return None;
@@ -921,7 +956,7 @@ impl<'c> Driver<'c> {
                     // Not a login, and not the security officer's re-authentication before a
                     // command of ours (`set password` asks `Old password:`; a line typed in
                     // passthrough is the user's to answer): the stored password is not sent.
-                    let asked = self.cleaner.pending().trim().to_string();
+                    let asked = self.reader.cleaner.pending().trim().to_string();
                     let after = match self.in_flight.take() {
                         Some(f) => format!("`{}`", f.cmd.text),
                         None => "a line typed in passthrough".to_string(),
@@ -955,13 +990,13 @@ impl<'c> Driver<'c> {
                 line.push(b'\r');
                 self.password_sent_at = Some(Instant::now());
                 if let Err(e) = self.send_as(&line, true).await {
-                    return Some(End::Dropped(e));
+                    return Some(End::Dropped(e.to_string()));
                 }
                 self.last_byte = Instant::now();
             }
             Partial::Prompt(p) => {
-                let line = self.cleaner.line_number();
-                self.transcript.prompt_seen(&p, line, items);
+                let line = self.reader.cleaner.line_number();
+                self.reader.transcript.prompt_seen(&p, line, items);
                 self.at_prompt(&p, events).await;
             }
             Partial::Empty | Partial::Text(_) => {}
@@ -979,7 +1014,7 @@ impl<'c> Driver<'c> {
                 self.status.privilege,
                 Some(Privilege::SecurityOfficer | Privilege::Unknown)
             )
-            && prompt::is_bare_password_prompt(self.cleaner.pending())
+            && prompt::is_bare_password_prompt(self.reader.cleaner.pending())
     }
 
     /// The back-off of logins: `Some(until)` while the next login must wait (said once, in a
@@ -1042,6 +1077,9 @@ impl<'c> Driver<'c> {
                 *t = Instant::now();
             }
         }
+        if first_login {
+            tracing::info!(target = %self.cfg.target, privilege = ?p.privilege, "at the prompt");
+        }
         self.status.login = LoginState::LoggedIn;
         self.status.privilege = Some(p.privilege);
         if p.system_name.is_some() {
@@ -1075,16 +1113,13 @@ impl<'c> Driver<'c> {
                     })
                     .await;
             }
-            match f.cmd.text.as_str() {
-                "enable isakmp debug=all" => {
-                    self.status.debug_on = true;
-                    self.debug_ours = true;
-                }
-                "disable isakmp debug=all" => {
-                    self.status.debug_on = false;
-                    self.debug_ours = false;
-                }
-                _ => {}
+            let d = self.cfg.dialect;
+            if f.cmd.text == d.command(&Cmd::Debug(true)) {
+                self.status.debug_on = true;
+                self.debug_ours = true;
+            } else if f.cmd.text == d.command(&Cmd::Debug(false)) {
+                self.status.debug_on = false;
+                self.debug_ours = false;
             }
         }
         let minute = Instant::now().checked_sub(Duration::from_secs(60));
@@ -1099,7 +1134,7 @@ impl<'c> Driver<'c> {
         if first_login && self.debug_wanted && !self.status.debug_on {
             // After a reconnect or a reboot: debug back on as the user had it.
             self.queue.push_front(Queued {
-                text: "enable isakmp debug=all".into(),
+                text: self.cfg.dialect.command(&Cmd::Debug(true)),
                 user: true,
             });
         }
@@ -1108,7 +1143,7 @@ impl<'c> Driver<'c> {
 
     /// Start the next command when the router is idle: the user's first, then a due poll
     /// when the line budget allows.
-    async fn next_command(&mut self, _events: &mpsc::Sender<Event>) -> Result<(), String> {
+    async fn next_command(&mut self, _events: &mpsc::Sender<Event>) -> Result<(), WriteError> {
         if !self.idle || self.in_flight.is_some() || self.status.login != LoginState::LoggedIn {
             return Ok(());
         }
@@ -1128,7 +1163,7 @@ impl<'c> Driver<'c> {
             self.logoff_typed = None;
         }
         // A login or password prompt came after the prompt we judged: nothing is typed there.
-        let pending = self.cleaner.pending();
+        let pending = self.reader.cleaner.pending();
         if prompt::match_login(pending).is_some() || prompt::is_password_prompt(pending) {
             self.idle = false;
             return Ok(());
@@ -1152,12 +1187,12 @@ impl<'c> Driver<'c> {
             None
         };
         let Some(cmd) = cmd else { return Ok(()) };
-        if is_logoff(&cmd.text) {
+        if self.cfg.dialect.is_logoff(&cmd.text) {
             self.logoff_typed = Some(now);
         }
         self.idle = false;
-        if let Some(p) = self.transcript.last_prompt.clone() {
-            self.transcript.expect_echo(&cmd.text, p);
+        if let Some(p) = self.reader.transcript.last_prompt.clone() {
+            self.reader.transcript.expect_echo(&cmd.text, p);
         }
         let line = format!("{}\r", cmd.text);
         self.in_flight = Some(InFlight {
@@ -1167,14 +1202,5 @@ impl<'c> Driver<'c> {
             nudged: None,
         });
         self.send(line.as_bytes()).await
-    }
-}
-
-/// The counters command of one IPsec policy (quoted when the name has spaces).
-pub fn counters_command(policy: &str) -> String {
-    if policy.contains(' ') {
-        format!("show ipsec policy=\"{policy}\" counters")
-    } else {
-        format!("show ipsec policy={policy} counters")
     }
 }

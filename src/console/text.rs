@@ -41,6 +41,11 @@ fn printable_run(bytes: &[u8]) -> usize {
         .unwrap_or(bytes.len() - i)
 }
 
+/// Whether `line` holds `login:` (any case): `prompt::match_login` finds nothing without it.
+fn may_be_login(line: &[u8]) -> bool {
+    memchr::memchr_iter(b':', line).any(|i| i >= 5 && line[i - 5..i].eq_ignore_ascii_case(b"login"))
+}
+
 /// Characters that change the order or the look of text without showing themselves: bidi
 /// controls (U+202A..U+202E, U+2066..U+2069, U+061C, U+200E, U+200F), zero-width and other
 /// invisible format characters (U+200B..U+200D, U+2060..U+2064, U+FEFF, U+00AD, ...), line
@@ -225,7 +230,13 @@ impl TextCleaner {
         if prompt::match_login(text).is_some() {
             return Partial::Login;
         }
-        if let Some(p) = st.matcher.match_line(text) {
+        // The user's pattern may end in the space after the prompt (`^Branch-\d+# `, as the
+        // help shows it): the line as it stands is tried when the trimmed one does not match.
+        if let Some(p) = st
+            .matcher
+            .match_line(text)
+            .or_else(|| st.matcher.match_line(&st.buf))
+        {
             if p.rest.is_empty() {
                 return Partial::Prompt(p);
             }
@@ -303,8 +314,12 @@ impl LineState {
         if let Some(p) = self.matcher.match_line(text) {
             return LineKind::Prompt(p);
         }
-        if let Some(user) = prompt::match_login(text) {
-            return LineKind::Login(user);
+        // `match_login` looks for `login:` byte by byte; most lines have no `login:` at all,
+        // which memchr over the colons tells sooner (the same test, so the same answer).
+        if may_be_login(text.as_bytes()) {
+            if let Some(user) = prompt::match_login(text) {
+                return LineKind::Login(user);
+            }
         }
         if prompt::is_password_prompt(text) {
             return LineKind::Password;

@@ -7,7 +7,7 @@
 //! (`DebugContext`) tell an identity refused from a key refused.
 
 use super::{advice, evidence, DoctorInput, Finding, Severity};
-use crate::model::{Counter, DebugEvent, Phase};
+use crate::model::{Cmd, Counter, DebugEvent, IkePolicy, Phase};
 
 /// A phrase in a normalised line; `prefix` lets the last word run on (`retransmit` also
 /// matches `retransmitting`).
@@ -162,8 +162,8 @@ fn events<'a>(input: &'a DoctorInput, phrases: &[Phrase]) -> Vec<&'a DebugEvent>
         .collect()
 }
 
-/// ` with 1.2.3.4, 5.6.7.8` for the peers the events name, empty when none do.
-fn peers(events: &[&DebugEvent]) -> String {
+/// The peers the events name, each once, in order.
+fn peer_list<'a>(events: &[&'a DebugEvent]) -> Vec<&'a str> {
     let mut list: Vec<&str> = Vec::new();
     for p in events.iter().filter_map(|e| e.exchange.peer.as_deref()) {
         let p = p.trim();
@@ -171,6 +171,23 @@ fn peers(events: &[&DebugEvent]) -> String {
             list.push(p);
         }
     }
+    list
+}
+
+/// The ISAKMP policies that can serve the peers these events name.
+fn policies_for<'a>(input: &'a DoctorInput, events: &[&DebugEvent]) -> Vec<&'a IkePolicy> {
+    advice::ike_policies_for(&input.snapshot.config.ike_policies, &peer_list(events))
+}
+
+/// The pre-shared key id of the policies serving these events' peers, when the configuration
+/// names one.
+fn key_for<'a>(input: &'a DoctorInput, events: &[&DebugEvent]) -> Option<&'a str> {
+    advice::key_id(&policies_for(input, events))
+}
+
+/// ` with 1.2.3.4, 5.6.7.8` for the peers the events name, empty when none do.
+fn peers(events: &[&DebugEvent]) -> String {
+    let list = peer_list(events);
     if list.is_empty() {
         String::new()
     } else {
@@ -260,12 +277,12 @@ proof on, messages could not be decrypted ({} decryption failures): the keys dif
             lines(ev.len()),
             decrypt.len()
         ),
-        advice: "The ISAKMP keys each end derived from its pre-shared key differ, so the first \
-encrypted message (the one that carries the key's proof) cannot be decrypted. Find the key ID the \
-ISAKMP policy uses (`key=` in `show config dynamic=isakmp`), list keys with `show enco key`, and \
-compare `show enco key=N` on both peers: the values must be the same (watch for trailing spaces \
-and case)."
-            .to_string(),
+        advice: format!(
+            "The ISAKMP keys each end derived from its pre-shared key differ, so the first \
+encrypted message (the one that carries the key's proof) cannot be decrypted. {}: the values must \
+be the same (watch for trailing spaces and case).",
+            advice::compare_keys(input.dialect, key_for(input, &ev))
+        ),
         evidence: evidence::debug_events(&ev),
     });
     true
@@ -296,11 +313,12 @@ fn auth_failed(input: &DoctorInput, out: &mut Vec<Finding>, psk: bool, id_refuse
             peers(&ev),
             lines(ev.len())
         ),
-        advice: "The peers could not authenticate each other, most often because the pre-shared \
-keys differ. Find the key ID the ISAKMP policy uses (`key=` in `show config dynamic=isakmp`), list \
-keys with `show enco key`, and compare `show enco key=N` on both peers: the values must be the \
-same. Also check that each peer's local ID is the other's remote ID."
-            .to_string(),
+        advice: format!(
+            "The peers could not authenticate each other, most often because the pre-shared keys \
+differ. {}: the values must be the same. Also check that each peer's local ID is the other's \
+remote ID.",
+            advice::compare_keys(input.dialect, key_for(input, &ev))
+        ),
         evidence: evidence::debug_events(&ev),
     });
 }
@@ -390,9 +408,10 @@ specification, PFS)"
             severity: Severity::Error,
             summary: proposal_summary(label, &ev),
             advice: format!(
-                "The peers found no proposal both accept. Compare {what} with the peer's \
-(`show config dynamic=isakmp` and `show config dynamic=ipsec` on both): encryption, hash, \
-Diffie-Hellman group, mode and PFS must match exactly."
+                "The peers found no proposal both accept. Compare {what} with the peer's ({} and {} \
+on both): encryption, hash, Diffie-Hellman group, mode and PFS must match exactly.",
+                advice::cmd(input.dialect, &Cmd::ShowIkeConfig),
+                advice::cmd(input.dialect, &Cmd::ShowIpsecConfig),
             ),
             evidence: evidence::debug_events(&ev),
         });
@@ -436,11 +455,17 @@ not the one the other expects)"
                 peers(&ids),
                 lines(ids.len())
             ),
-            advice: "IDs must mirror each other: this router's localid must be the peer's \
-remoteid and the other way round (`set isakmp policy=NAME localid=... remoteid=...`), and the \
-ID type must match (an IP address is not an FQDN). Compare `show config dynamic=isakmp` on both \
-peers."
-                .to_string(),
+            advice: format!(
+                "IDs must mirror each other: this router's localid must be the peer's remoteid \
+and the other way round ({}), and the ID type must match (an IP address is not an FQDN). Compare \
+{} on both peers.",
+                advice::set_ike(
+                    input.dialect,
+                    advice::policy_name(&policies_for(input, &ids)).unwrap_or(advice::POLICY),
+                    "localid=... remoteid=..."
+                ),
+                advice::cmd(input.dialect, &Cmd::ShowIkeConfig),
+            ),
             evidence: evidence::debug_events(&ids),
         });
     }
@@ -454,10 +479,12 @@ proposes are not the ones the other expects",
                 peers(&ts),
                 lines(ts.len())
             ),
-            advice: "In phase 2 the IPsec policy's local address and mask must be the peer's \
-remote ones and the other way round (mirrored, not swapped, same prefix lengths): compare the \
-policies' `lad`/`lma` and `rad`/`rma` in `show config dynamic=ipsec` on both peers."
-                .to_string(),
+            advice: format!(
+                "In phase 2 the IPsec policy's local address and mask must be the peer's remote \
+ones and the other way round (mirrored, not swapped, same prefix lengths): compare the policies' \
+`lad`/`lma` and `rad`/`rma` in {} on both peers.",
+                advice::cmd(input.dialect, &Cmd::ShowIpsecConfig)
+            ),
             evidence: evidence::debug_events(&ts),
         });
     }
@@ -497,7 +524,7 @@ fn bad_spi(input: &DoctorInput, out: &mut Vec<Finding>) {
         advice: format!(
             "One peer is sending on an SA the other has removed, typically after a power cut or a \
 dropped dial-up link. Fix: {}. {}.",
-            advice::RESET,
+            advice::reset(input.dialect),
             advice::PREVENT_OUT_OF_STEP
         ),
         evidence: evidence_lines,
@@ -556,18 +583,23 @@ settings differ)"
             lines(ev.len())
         ),
         advice: if answered {
-            "ISAKMP resends a message until it gets a reply it can use. Replies came, so the path \
-works; they could not be decrypted or did not fit the exchange, which points at the pre-shared \
-key or the policy settings: compare `show enco key=N` and `show config dynamic=isakmp` on both \
-peers."
-                .to_string()
+            format!(
+                "ISAKMP resends a message until it gets a reply it can use. Replies came, so the \
+path works; they could not be decrypted or did not fit the exchange, which points at the \
+pre-shared key or the policy settings: compare {} and {} on both peers.",
+                advice::cmd(
+                    input.dialect,
+                    &Cmd::ShowKey(key_for(input, &ev).unwrap_or(advice::KEY))
+                ),
+                advice::cmd(input.dialect, &Cmd::ShowIkeConfig),
+            )
         } else {
             format!(
                 "ISAKMP resends an unanswered message after 4, 8, 16 ... up to 56 seconds, 8 \
 times, then gives up. {}. Check that the firewall on both ends lets UDP 500 (and 4500 with NAT-T) \
 in on the public interface, that the peer address is right, and that the peer's ISAKMP policy \
 settings match this router's.",
-                advice::wan_check(target.trim())
+                advice::wan_check(input.dialect, target.trim())
             )
         },
         evidence: evidence::debug_events(&ev),
@@ -576,7 +608,7 @@ settings match this router's.",
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::{examine_with_debug, healthy};
+    use super::super::fixtures::{aw, examine_with_debug, healthy};
     use super::*;
     use crate::model::{DebugSummary, ExchangeRef};
 
@@ -632,7 +664,8 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].severity, Severity::Error);
         assert!(found[0].summary.contains("200.200.200.1"));
-        assert!(found[0].advice.contains("show enco key=N"));
+        // The fixture's policy for 200.200.200.1 uses key 1: the advice names it.
+        assert!(found[0].advice.contains(&aw().command(&Cmd::ShowKey("1"))));
         assert_eq!(
             found[0].evidence,
             ["debug line 1: Notify AUTHENTICATION-FAILED from 200.200.200.1"]
@@ -710,15 +743,12 @@ mod tests {
             ["show isakmp counters, line 7: badSpiRequests 3"]
         );
         let adv = &found[0].advice;
-        let order: Vec<usize> = [
-            "`disable ipsec`",
-            "`disable isakmp`",
-            "`enable isakmp`",
-            "`enable ipsec`",
-        ]
-        .iter()
-        .filter_map(|c| adv.find(c))
-        .collect();
+        let reset = aw().reset_sequence();
+        let order: Vec<usize> = reset
+            .iter()
+            .filter_map(|c| adv.find(&format!("`{c}`")))
+            .collect();
+        assert_eq!(order.len(), reset.len());
         assert_eq!(order.len(), 4);
         assert!(order.windows(2).all(|w| w[0] < w[1]));
         assert!(adv.contains("respondbadspi=true"));
@@ -742,7 +772,9 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].evidence.len(), 6);
         assert_eq!(found[0].evidence[5], "... and 2 more");
-        assert!(found[0].advice.contains("ping 200.200.200.1"));
+        assert!(found[0]
+            .advice
+            .contains(&aw().command(&Cmd::Ping("200.200.200.1"))));
         assert_eq!(
             find(&[(Phase::One, "exchange timed-out")], "retransmissions").len(),
             1
@@ -820,7 +852,7 @@ mod tests {
             "psk-mismatch",
         )[0];
         assert!(f.summary.starts_with("Pre-shared key mismatch in phase 1"));
-        assert!(f.advice.contains("show enco key=N"));
+        assert!(f.advice.contains(&aw().command(&Cmd::ShowKey("1"))));
         // A malformed payload alone says nothing of the key.
         assert!(find(&[(Phase::One, "PAYLOAD-MALFORMED")], "psk-mismatch").is_empty());
     }
@@ -933,5 +965,65 @@ mod tests {
         assert!(quiet.is_empty());
         let all = examine_with_debug(&healthy(), &debug(&[(Phase::Info, "INVALID-COOKIE")]));
         assert!(all.is_empty(), "{all:?}");
+    }
+
+    fn psk_lines() -> DebugSummary {
+        debug(&[(
+            Phase::One,
+            "invalid HASH_V1 payload length, decryption failed?",
+        )])
+    }
+
+    fn advice_of(snap: &crate::model::Snapshot, d: &DebugSummary, code: &str) -> String {
+        examine_with_debug(snap, d)
+            .into_iter()
+            .find(|f| f.code == code)
+            .map(|f| f.advice)
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_real_key_id_appears_when_the_configuration_names_it() {
+        let mut snap = healthy();
+        snap.config.ike_policies[0].key = Some("7".into());
+        let adv = advice_of(&snap, &psk_lines(), "psk-mismatch");
+        assert!(adv.contains("`show enco key=7`"), "{adv}");
+        assert!(adv.contains(&aw().command(&Cmd::ShowKey("7"))));
+        assert!(!adv.contains("key=N"), "{adv}");
+        let auth = debug(&[(Phase::One, "Notify AUTHENTICATION-FAILED")]);
+        let adv = advice_of(&snap, &auth, "auth-failed");
+        assert!(adv.contains(&aw().command(&Cmd::ShowKey("7"))), "{adv}");
+    }
+
+    #[test]
+    fn the_key_id_is_a_placeholder_only_when_unknown() {
+        // No configuration read: the advice says how to find the key's id.
+        let mut snap = healthy();
+        snap.config.ike_policies.clear();
+        let adv = advice_of(&snap, &psk_lines(), "psk-mismatch");
+        assert!(adv.contains(&aw().command(&Cmd::ShowKey("N"))), "{adv}");
+        assert!(adv.contains(&format!("`{}`", aw().command(&Cmd::ShowKeys))));
+        assert!(adv.contains(&aw().command(&Cmd::ShowIkeConfig)));
+        // Two wildcard policies with different keys: which one the peer got is not known.
+        let mut a = healthy().config.ike_policies[0].clone();
+        a.peer = Some("any".into());
+        let mut b = a.clone();
+        b.name = "other".into();
+        b.key = Some("2".into());
+        snap.config.ike_policies = vec![a, b];
+        let adv = advice_of(&snap, &psk_lines(), "psk-mismatch");
+        assert!(adv.contains(&aw().command(&Cmd::ShowKey("N"))), "{adv}");
+    }
+
+    #[test]
+    fn id_mismatch_advice_names_the_policy() {
+        let mut snap = healthy();
+        snap.config.ike_policies[0].name = "wiz_Peer1 to Peer2".into();
+        let d = debug(&[(Phase::One, "notify INVALID ID INFORMATION")]);
+        let adv = advice_of(&snap, &d, "id-mismatch");
+        assert!(
+            adv.contains("`set isakmp policy=\"wiz_Peer1 to Peer2\" localid=... remoteid=...`"),
+            "{adv}"
+        );
     }
 }

@@ -1,15 +1,22 @@
 //! How findings quote what they saw: one string per row or line, naming the display and the
-//! source line, so an engineer can find the row in the capture or on the screen.
+//! source line, so an engineer can find the row in the capture or on the screen. Displays are
+//! named by the command that shows them, as the router's `Dialect` spells it.
 
 use crate::model::{
-    Counter, DebugEvent, Exchange, IkePolicy, IkeSa, Interface, IpsecPolicy, IpsecSa, Limits,
+    Cmd, Counter, DebugEvent, Dialect, Exchange, IkePolicy, IkeSa, Interface, IpsecPolicy, IpsecSa,
+    Limits,
 };
 
 /// Debug findings quote at most this many lines; the rest are counted.
 pub const MAX_DEBUG_EVIDENCE: usize = 5;
 
-/// Where configuration rows come from: `show config dynamic` or a saved configuration file.
+/// Where configuration rows come from: the running configuration or a saved file.
 pub const CONFIG: &str = "configuration";
+
+/// `display: none` for a display that was read and had no row for it.
+pub fn none_in(d: &dyn Dialect, display: &Cmd, what: &str) -> String {
+    at(&d.command(display), 0, what)
+}
 
 /// `display, line N: text`, or `display: text` when the line is unknown (0).
 pub fn at(display: &str, line: usize, text: &str) -> String {
@@ -27,7 +34,7 @@ fn limits(l: &Limits) -> String {
     format!("{}/{}/{}", part(l.hard), part(l.soft), part(l.used))
 }
 
-pub fn ike_sa(sa: &IkeSa) -> String {
+pub fn ike_sa(d: &dyn Dialect, sa: &IkeSa) -> String {
     let enc = sa.encryption.as_deref().unwrap_or("-");
     let hash = sa.hash.as_deref().unwrap_or("-");
     let (b, s) = (limits(&sa.bytes), limits(&sa.seconds));
@@ -38,7 +45,7 @@ pub fn ike_sa(sa: &IkeSa) -> String {
         format!("bytes {b}, seconds {s}")
     };
     at(
-        "show isakmp sa",
+        &d.command(&Cmd::ShowIkeSas),
         sa.line,
         &format!(
             "SA {} to {}, EncA. {enc}, HashA. {hash}, {lims}",
@@ -47,7 +54,7 @@ pub fn ike_sa(sa: &IkeSa) -> String {
     )
 }
 
-pub fn exchange(x: &Exchange) -> String {
+pub fn exchange(d: &dyn Dialect, x: &Exchange) -> String {
     let mut text = format!(
         "exchange {}, phase {}, {}, {}, {}",
         x.id, x.phase, x.state, x.peer, x.kind
@@ -55,13 +62,13 @@ pub fn exchange(x: &Exchange) -> String {
     if let Some(secs) = x.in_state_secs {
         text.push_str(&format!(", {secs} s in this state"));
     }
-    at("show isakmp exchange", x.line, &text)
+    at(&d.command(&Cmd::ShowExchanges), x.line, &text)
 }
 
-pub fn ipsec_sa(sa: &IpsecSa) -> String {
+pub fn ipsec_sa(d: &dyn Dialect, sa: &IpsecSa) -> String {
     let bundle = sa.bundle.map_or_else(|| "-".to_string(), |b| b.to_string());
     at(
-        "show ipsec sa",
+        &d.command(&Cmd::ShowIpsecSas),
         sa.line,
         &format!(
             "SA {}, policy \"{}\", bundle {bundle}, {}, {}",
@@ -70,11 +77,11 @@ pub fn ipsec_sa(sa: &IpsecSa) -> String {
     )
 }
 
-pub fn interface(i: &Interface) -> String {
+pub fn interface(d: &dyn Dialect, i: &Interface) -> String {
     let addr = i.address.as_deref().unwrap_or("Not set");
     let mask = i.mask.as_deref().unwrap_or("Not set");
     at(
-        "show ip interface",
+        &d.command(&Cmd::ShowInterfaces),
         i.line,
         &format!("{}, IP address {addr}, mask {mask}", i.name),
     )
@@ -164,6 +171,10 @@ mod tests {
     use super::*;
     use crate::model::Phase;
 
+    fn aw() -> &'static dyn Dialect {
+        crate::alliedware::dialect::dialect()
+    }
+
     fn event(line: usize, text: &str) -> DebugEvent {
         DebugEvent {
             file: None,
@@ -178,8 +189,8 @@ mod tests {
 
     #[test]
     fn line_zero_is_omitted() {
-        assert_eq!(at("show ipsec sa", 0, "x"), "show ipsec sa: x");
-        assert_eq!(at("show ipsec sa", 3, "x"), "show ipsec sa, line 3: x");
+        assert_eq!(at("display", 0, "x"), "display: x");
+        assert_eq!(at("display", 3, "x"), "display, line 3: x");
         assert_eq!(debug_event(&event(0, " y ")), "debug: y");
     }
 
@@ -201,8 +212,11 @@ mod tests {
             line: 12,
         };
         assert_eq!(
-            ike_sa(&sa),
-            "show isakmp sa, line 12: SA 1 to 200.200.200.1, EncA. -, HashA. -, limits 0/0/0"
+            ike_sa(aw(), &sa),
+            format!(
+                "{}, line 12: SA 1 to 200.200.200.1, EncA. -, HashA. -, limits 0/0/0",
+                aw().command(&Cmd::ShowIkeSas)
+            )
         );
     }
 

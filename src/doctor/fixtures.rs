@@ -109,7 +109,7 @@ fn config() -> Config {
 /// Peer1 of the How To Note with its tunnel to Peer2 up.
 pub fn healthy() -> Snapshot {
     let counter = |name: &str, value: u64, line: usize| Counter {
-        command: "show ipsec policy=\"wiz_Peer1 to Peer2\" counters".into(),
+        command: aw().command(&Cmd::PolicyCounters("wiz_Peer1 to Peer2")),
         section: "Outbound Packet Processing Counters".into(),
         name: name.into(),
         value,
@@ -212,6 +212,7 @@ pub fn examine_with_debug(snapshot: &Snapshot, debug: &DebugSummary) -> Vec<Find
         snapshot,
         debug,
         live: false,
+        dialect: aw(),
     })
 }
 
@@ -224,7 +225,13 @@ pub fn examine_live(snapshot: &Snapshot) -> Vec<Finding> {
         snapshot,
         debug: &healthy_debug(),
         live: true,
+        dialect: aw(),
     })
+}
+
+/// The dialect the fixtures speak; tests build expected command text from it.
+pub fn aw() -> &'static dyn crate::model::Dialect {
+    crate::alliedware::dialect::dialect()
 }
 
 pub fn codes(findings: &[Finding]) -> Vec<&'static str> {

@@ -1,8 +1,9 @@
 //! ISAKMP policy configuration checks: policies the router cannot tell apart when several
 //! accept any peer, and the Delete / Initial Contact settings that keep stale SAs from piling up.
 
+use super::advice::set_ike;
 use super::{evidence, DoctorInput, Finding, Severity};
-use crate::model::IkePolicy;
+use crate::model::{Dialect, IkePolicy};
 
 /// Values the router uses when a policy does not set them. `sha` is confirmed by the How To
 /// Note (its policies set no hashalg and it says they use sha); `des` and group 1 are likely
@@ -13,14 +14,14 @@ const DEFAULT_HASHALG: &str = "sha";
 const DEFAULT_GROUP: &str = "1";
 
 pub(super) fn check(input: &DoctorInput, out: &mut Vec<Finding>) {
-    let policies = &input.snapshot.config.ike_policies;
-    ambiguous(policies, out);
+    let (policies, d) = (&input.snapshot.config.ike_policies, input.dialect);
+    ambiguous(d, policies, out);
     for p in policies {
         if p.is_aggressive() && p.senddeletes != Some(true) {
-            out.push(aggressive_without_deletes(p));
+            out.push(aggressive_without_deletes(d, p));
         }
         if p.is_main() && p.sendnotify != Some(true) {
-            out.push(main_without_notify(p));
+            out.push(main_without_notify(d, p));
         }
     }
 }
@@ -44,7 +45,7 @@ fn selection_key(p: &IkePolicy) -> (bool, String, String, String, Option<String>
     )
 }
 
-fn ambiguous(policies: &[IkePolicy], out: &mut Vec<Finding>) {
+fn ambiguous(d: &dyn Dialect, policies: &[IkePolicy], out: &mut Vec<Finding>) {
     let mut groups: Vec<(_, Vec<&IkePolicy>)> = Vec::new();
     for p in policies.iter().filter(|p| p.peer_is_wildcard()) {
         let key = selection_key(p);
@@ -56,11 +57,11 @@ fn ambiguous(policies: &[IkePolicy], out: &mut Vec<Finding>) {
     for (_, mut list) in groups.into_iter().filter(|(_, l)| l.len() > 1) {
         // The router takes the first matching policy by name order.
         list.sort_by_key(|p| (p.name.to_ascii_lowercase(), p.name.clone()));
-        out.push(ambiguous_finding(&list));
+        out.push(ambiguous_finding(d, &list));
     }
 }
 
-fn ambiguous_finding(list: &[&IkePolicy]) -> Finding {
+fn ambiguous_finding(d: &dyn Dialect, list: &[&IkePolicy]) -> Finding {
     let names: Vec<&str> = list.iter().map(|p| p.name.as_str()).collect();
     let (winner, other) = (names[0], names.get(1).copied().unwrap_or(names[0]));
     let aggressive = list[0].is_aggressive();
@@ -75,12 +76,14 @@ fn ambiguous_finding(list: &[&IkePolicy]) -> Finding {
     let by_mode = if aggressive {
         format!(
             "give each policy a unique `remoteid=` (aggressive mode can select on it), or make \
-one main mode: `set isakmp policy={other} mode=main`"
+one main mode: {}",
+            set_ike(d, other, "mode=main")
         )
     } else {
         format!(
-            "`set isakmp policy={winner} mode=aggressive` with a unique remoteid, keeping \
-`set isakmp policy={other} mode=main`"
+            "{} with a unique remoteid, keeping {}",
+            set_ike(d, winner, "mode=aggressive"),
+            set_ike(d, other, "mode=main")
         )
     };
     let advice = format!(
@@ -90,9 +93,10 @@ and have the {same}, so nothing in the proposal tells them apart; the key, heart
 mode) the IDs are not sent in phase 1 and cannot be used. The router selects the first matching \
 policy by policy name order, so {winner} always wins and peers meant for the others get its key \
 and heartbeat settings. Give the policies a point of difference: a unique encryption algorithm, \
-e.g. `set isakmp policy={winner} encalg=3des2key` and `set isakmp policy={other} \
-encalg=3desouter` (3des2key is one Windows clients never propose; change the peers to match), or \
-differentiate by mode: {by_mode}."
+e.g. {} and {} (3des2key is one Windows clients never propose; change the peers to match), or \
+differentiate by mode: {by_mode}.",
+        set_ike(d, winner, "encalg=3des2key"),
+        set_ike(d, other, "encalg=3desouter"),
     );
     Finding {
         code: "policy-selection-ambiguous",
@@ -106,7 +110,7 @@ differentiate by mode: {by_mode}."
     }
 }
 
-fn aggressive_without_deletes(p: &IkePolicy) -> Finding {
+fn aggressive_without_deletes(d: &dyn Dialect, p: &IkePolicy) -> Finding {
     Finding {
         code: "aggressive-without-deletes",
         severity: Severity::Warning,
@@ -117,16 +121,16 @@ fn aggressive_without_deletes(p: &IkePolicy) -> Finding {
         advice: format!(
             "Aggressive mode sends no Initial Contact message, so after SAs are dropped here the \
 peer keeps its old ISAKMP SAs unless it gets a Delete message, and they pile up until they \
-expire (24 hours by default). Set `set isakmp policy={0} senddeletes=true`, or use main mode with \
-`sendnotify=true` if the peer allows it. With frequent power cycles (no Delete can be sent), also \
-shorten the SA lifetime: `set isakmp policy={0} expiryseconds=SECONDS`.",
-            p.name
+expire (24 hours by default). Set {}, or use main mode with `sendnotify=true` if the peer \
+allows it. With frequent power cycles (no Delete can be sent), also shorten the SA lifetime: {}.",
+            set_ike(d, &p.name, "senddeletes=true"),
+            set_ike(d, &p.name, "expiryseconds=SECONDS"),
         ),
         evidence: vec![evidence::ike_policy(p)],
     }
 }
 
-fn main_without_notify(p: &IkePolicy) -> Finding {
+fn main_without_notify(d: &dyn Dialect, p: &IkePolicy) -> Finding {
     let implicit = if p.mode.is_none() {
         " (main mode by default)"
     } else {
@@ -142,10 +146,9 @@ fn main_without_notify(p: &IkePolicy) -> Finding {
         advice: format!(
             "Main mode clears the peer's old SAs with an Initial Contact message, but only when \
 sendnotify is enabled; without it, SAs left over after a restart stay on the peer and can pile up \
-or fall out of step. Set `set isakmp policy={0} sendnotify=true` (and `senddeletes=true` so \
-Delete messages are sent as well); sendnotify is also needed for `respondbadspi=true` to recover \
-SAs that are out of step.",
-            p.name
+or fall out of step. Set {} (and `senddeletes=true` so Delete messages are sent as well); \
+sendnotify is also needed for `respondbadspi=true` to recover SAs that are out of step.",
+            set_ike(d, &p.name, "sendnotify=true"),
         ),
         evidence: vec![evidence::ike_policy(p)],
     }
@@ -153,7 +156,7 @@ SAs that are out of step.",
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::{codes, examine_file, healthy};
+    use super::super::fixtures::{aw, codes, examine_file, healthy};
     use super::*;
     use crate::model::Snapshot;
 
@@ -199,7 +202,7 @@ mod tests {
         assert!(f.summary.ends_with("isakmp always wins"));
         assert!(f
             .advice
-            .contains("set isakmp policy=isakmp encalg=3des2key"));
+            .contains(&set_ike(aw(), "isakmp", "encalg=3des2key")));
         assert!(f.advice.contains("mode=aggressive"));
         assert_eq!(f.evidence.len(), 2);
     }
@@ -257,7 +260,9 @@ mod tests {
             .unwrap();
         assert_eq!(f.severity, Severity::Warning);
         assert!(f.summary.contains("roam"));
-        assert!(f.advice.contains("set isakmp policy=roam senddeletes=true"));
+        assert!(f
+            .advice
+            .contains(&set_ike(aw(), "roam", "senddeletes=true")));
         assert_eq!(f.evidence, ["configuration, line 20: isakmp policy roam"]);
         // Main mode is not asked for senddeletes by this check.
         let mut m = policy("m", None, None);
@@ -275,9 +280,45 @@ mod tests {
             .find(|f| f.code == "main-mode-without-notify")
             .unwrap();
         assert!(f.summary.contains("site (main mode by default)"));
-        assert!(f.advice.contains("set isakmp policy=site sendnotify=true"));
+        assert!(f.advice.contains(&set_ike(aw(), "site", "sendnotify=true")));
         let mut a = policy("agg", Some("aggressive"), None);
         a.sendnotify = None;
         assert!(!codes(&examine_file(&with(vec![a]))).contains(&"main-mode-without-notify"));
+    }
+
+    /// Issue 11: `set isakmp policy=wiz_Peer1 to Peer2 senddeletes=true` cannot be pasted; the
+    /// name with spaces must come out quoted, in the finding's own advice.
+    #[test]
+    fn a_policy_name_with_spaces_is_quoted_in_the_advice() {
+        let mut p = policy("wiz_Peer1 to Peer2", Some("aggressive"), None);
+        p.senddeletes = None;
+        let found = examine_file(&with(vec![p]));
+        let f = found
+            .iter()
+            .find(|f| f.code == "aggressive-without-deletes")
+            .unwrap();
+        assert!(
+            f.advice
+                .contains("`set isakmp policy=\"wiz_Peer1 to Peer2\" senddeletes=true`"),
+            "{}",
+            f.advice
+        );
+        assert!(f.advice.contains(&set_ike(
+            aw(),
+            "wiz_Peer1 to Peer2",
+            "expiryseconds=SECONDS"
+        )));
+        assert!(!f.advice.contains("policy=wiz_Peer1 to"), "{}", f.advice);
+
+        let mut m = policy("site a", None, None);
+        m.sendnotify = None;
+        let found = examine_file(&with(vec![m]));
+        let f = found
+            .iter()
+            .find(|f| f.code == "main-mode-without-notify")
+            .unwrap();
+        assert!(f
+            .advice
+            .contains("`set isakmp policy=\"site a\" sendnotify=true`"));
     }
 }

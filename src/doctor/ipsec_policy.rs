@@ -1,13 +1,13 @@
 //! IPsec policy configuration checks: the catch-all permit policy must come last on its
 //! interface, and a tunnel cannot join two LANs whose addresses overlap.
 
-use super::{addr, evidence, DoctorInput, Finding, Severity};
-use crate::model::IpsecPolicy;
+use super::{addr, advice, evidence, DoctorInput, Finding, Severity};
+use crate::model::{Cmd, Dialect, IpsecPolicy};
 
 pub(super) fn check(input: &DoctorInput, out: &mut Vec<Finding>) {
-    let policies = &input.snapshot.config.ipsec_policies;
-    permit_not_last(policies, out);
-    out.extend(policies.iter().filter_map(same_subnet));
+    let (policies, d) = (&input.snapshot.config.ipsec_policies, input.dialect);
+    permit_not_last(d, policies, out);
+    out.extend(policies.iter().filter_map(|p| same_subnet(d, p)));
 }
 
 /// Policies by interface, each list in evaluation order; policies without one are left out,
@@ -34,7 +34,7 @@ fn by_interface(policies: &[IpsecPolicy]) -> Vec<(&str, Vec<&IpsecPolicy>)> {
     groups
 }
 
-fn permit_not_last(policies: &[IpsecPolicy], out: &mut Vec<Finding>) {
+fn permit_not_last(d: &dyn Dialect, policies: &[IpsecPolicy], out: &mut Vec<Finding>) {
     for (iface, list) in by_interface(policies) {
         let last = list.len();
         for (i, p) in list.iter().enumerate() {
@@ -43,6 +43,8 @@ fn permit_not_last(policies: &[IpsecPolicy], out: &mut Vec<Finding>) {
             }
             let after: Vec<&IpsecPolicy> = list[i + 1..].to_vec();
             let names: Vec<String> = after.iter().map(|a| format!("\"{}\"", a.name)).collect();
+            let position = format!("position={last}");
+            let create = format!("interface={iface} action=permit");
             let mut ev = vec![evidence::ipsec_policy(p)];
             ev.extend(after.iter().map(|a| evidence::ipsec_policy(a)));
             out.push(Finding {
@@ -57,9 +59,21 @@ fn permit_not_last(policies: &[IpsecPolicy], out: &mut Vec<Finding>) {
                     "Policies on an interface are checked in order and the first match wins. \
 The policy that lets LAN users reach the Internet outside the tunnel must allow all traffic and \
 come last in the list of IPsec policies, or it takes traffic meant for the policies after it. \
-Move it to the end with `set ipsec policy=\"{}\" position={last}`, or destroy it and create it \
-again last (e.g. `create ipsec policy=\"{}\" interface={iface} action=permit`).",
-                    p.name, p.name
+Move it to the end with {}, or destroy it and create it again last (e.g. {}).",
+                    advice::cmd(
+                        d,
+                        &Cmd::SetIpsecPolicy {
+                            policy: &p.name,
+                            setting: &position
+                        }
+                    ),
+                    advice::cmd(
+                        d,
+                        &Cmd::CreateIpsecPolicy {
+                            policy: &p.name,
+                            settings: &create
+                        }
+                    ),
                 ),
                 evidence: ev,
             });
@@ -67,7 +81,7 @@ again last (e.g. `create ipsec policy=\"{}\" interface={iface} action=permit`)."
     }
 }
 
-fn same_subnet(p: &IpsecPolicy) -> Option<Finding> {
+fn same_subnet(d: &dyn Dialect, p: &IpsecPolicy) -> Option<Finding> {
     let local = addr::selector(p.laddress.as_deref(), p.lmask.as_deref())?;
     let remote = addr::selector(p.raddress.as_deref(), p.rmask.as_deref())?;
     if !local.overlaps(&remote) {
@@ -80,20 +94,22 @@ fn same_subnet(p: &IpsecPolicy) -> Option<Finding> {
             "IPsec policy \"{}\": local addresses {local} overlap remote addresses {remote}",
             p.name
         ),
-        advice: "A VPN can only join LANs with different subnet addresses: traffic for an \
-address on both sides is never sent into the tunnel. Check the policy's laddress/lmask and \
-raddress/rmask with `show config dynamic=ipsec` (the local address here must be the remote one on \
-the peer, not swapped). If a roaming client connects from a network that happens to use the same \
-subnet as this LAN (common with 192.168.1.0), renumber one side; an unusual addressing scheme for \
-the local LAN makes this unlikely."
-            .to_string(),
+        advice: format!(
+            "A VPN can only join LANs with different subnet addresses: traffic for an address on \
+both sides is never sent into the tunnel. Check the policy's laddress/lmask and raddress/rmask \
+with {} (the local address here must be the remote one on the peer, not swapped). If a roaming \
+client connects from a network that happens to use the same subnet as this LAN (common with \
+192.168.1.0), renumber one side; an unusual addressing scheme for the local LAN makes this \
+unlikely.",
+            advice::cmd(d, &Cmd::ShowIpsecConfig)
+        ),
         evidence: vec![evidence::ipsec_policy(p)],
     })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::{codes, examine_file, healthy};
+    use super::super::fixtures::{aw, codes, examine_file, healthy};
     use super::*;
 
     fn policy(name: &str, iface: &str, action: &str) -> IpsecPolicy {
@@ -121,9 +137,11 @@ mod tests {
             f.summary,
             "IPsec permit policy \"internet\" on eth0 is followed by \"vpn2\""
         );
-        assert!(f
-            .advice
-            .contains("set ipsec policy=\"internet\" position=3"));
+        let to_the_end = aw().command(&Cmd::SetIpsecPolicy {
+            policy: "internet",
+            setting: "position=3",
+        });
+        assert!(f.advice.contains(&to_the_end), "{}", f.advice);
         assert_eq!(f.evidence.len(), 2);
     }
 

@@ -1,18 +1,20 @@
 //! Router-wide settings that stop ISAKMP before any policy is looked at: a `set ip local`
 //! address, and a firewall that does not let IKE (UDP 500, and 4500 for NAT-T) in.
 
-use super::{evidence, DoctorInput, Finding, Severity};
-use crate::model::{Config, FirewallPolicy, FirewallRule, Interface};
+use super::{advice, evidence, DoctorInput, Finding, Severity};
+use crate::model::{Cmd, Config, Dialect, FirewallPolicy, FirewallRule, Interface};
 
 const IKE_PORT: u16 = 500;
 const NATT_PORT: u16 = 4500;
 
 pub(super) fn check(input: &DoctorInput, out: &mut Vec<Finding>) {
+    let d = input.dialect;
     out.extend(local_address(
+        d,
         &input.snapshot.interfaces,
         &input.snapshot.config,
     ));
-    out.extend(firewall(&input.snapshot.config));
+    out.extend(firewall(d, &input.snapshot.config));
 }
 
 /// An address that is really set: not empty, not `Not set`, not the 0.0.0.0 of the reset.
@@ -21,7 +23,7 @@ fn is_set(addr: &str) -> bool {
     !(a.is_empty() || a == "0.0.0.0" || a.eq_ignore_ascii_case("not set"))
 }
 
-fn local_address(interfaces: &[Interface], config: &Config) -> Option<Finding> {
+fn local_address(d: &dyn Dialect, interfaces: &[Interface], config: &Config) -> Option<Finding> {
     let iface = interfaces.iter().find(|i| {
         i.name.trim().eq_ignore_ascii_case("local") && i.address.as_deref().is_some_and(is_set)
     });
@@ -32,13 +34,13 @@ fn local_address(interfaces: &[Interface], config: &Config) -> Option<Finding> {
         .trim();
     let mut ev = Vec::new();
     if let Some(i) = iface {
-        ev.push(evidence::interface(i));
+        ev.push(evidence::interface(d, i));
     }
     if let Some(a) = configured {
         ev.push(format!(
-            "{}: set ip local ip={}",
+            "{}: {}",
             evidence::CONFIG,
-            a.trim()
+            d.command(&Cmd::SetLocalAddress(a.trim()))
         ));
     }
     Some(Finding {
@@ -47,10 +49,13 @@ fn local_address(interfaces: &[Interface], config: &Config) -> Option<Finding> {
         summary: format!(
             "The router's local IP address is set to {shown}; the LOCAL interface should say \"Not set\""
         ),
-        advice: "A local address changed from its default of \"Not set\" (with `set ip local`) can \
-invalidate ISAKMP negotiation. Check the LOCAL interface with `show ip interface` and put it back \
-to the default with `set ip local ip=0.0.0.0`."
-            .to_string(),
+        advice: format!(
+            "A local address changed from its default of \"Not set\" (with {}) can invalidate \
+ISAKMP negotiation. Check the LOCAL interface with {} and put it back to the default with {}.",
+            advice::cmd(d, &Cmd::SetLocalAddress(shown)),
+            advice::cmd(d, &Cmd::ShowInterfaces),
+            advice::cmd(d, &Cmd::ClearLocalAddress)
+        ),
         evidence: ev,
     })
 }
@@ -121,7 +126,7 @@ fn admits(rule: &FirewallRule, iface: &str, port: u16) -> bool {
         && (covers(rule.port.as_deref(), port) || covers(rule.gblport.as_deref(), port))
 }
 
-fn firewall(config: &Config) -> Option<Finding> {
+fn firewall(d: &dyn Dialect, config: &Config) -> Option<Finding> {
     let has_public = config
         .firewall_policies
         .iter()
@@ -191,10 +196,22 @@ fn firewall(config: &Config) -> Option<Finding> {
 lets UDP {} in",
                 port_list(ports)
             ),
-            vec![format!("{}: enable firewall", evidence::CONFIG)],
+            vec![format!(
+                "{}: {}",
+                evidence::CONFIG,
+                d.command(&Cmd::EnableFirewall)
+            )],
         )
     };
 
+    // The policy to look at: the one with the gap, or the only one there is.
+    let named = match (gaps.first(), config.firewall_policies.as_slice()) {
+        (Some((p, _, _)), _) => Some(p.name.as_str()),
+        (None, [only]) => Some(only.name.as_str()),
+        _ => None,
+    };
+    let show_policy = advice::cmd(d, &Cmd::ShowFirewallPolicy(named.unwrap_or(advice::POLICY)));
+    let show_config = advice::cmd(d, &Cmd::ShowFirewallConfig);
     let natt_text = if natt {
         " NAT-T is on (natt=true), so UDP 4500 must be allowed as well."
     } else {
@@ -206,9 +223,9 @@ lets UDP {} in",
         summary,
         advice: format!(
             "The firewall must let ISAKMP reach the router: a rule on each public interface with \
-action=allow (or nonat) for UDP port 500.{natt_text} Check with `show config dynamic=firewall` \
-(or `show firewall policy=NAME`) that every interface is attached as private or public, that \
-such a rule exists, and that no earlier rule matches first (the first matching rule wins). \
+action=allow (or nonat) for UDP port 500.{natt_text} Check with {show_config} (or \
+{show_policy}) that every interface is attached as private or public, that such a rule exists, \
+and that no earlier rule matches first (the first matching rule wins). \
 Site-to-site VPNs also need a rule pair that lets the tunnel's traffic through: \
 encapsulation=ipsec on the public interface, ip=/remoteip= on the private one."
         ),
@@ -226,7 +243,7 @@ fn port_list(ports: &[u16]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::{codes, examine_file, healthy};
+    use super::super::fixtures::{aw, codes, examine_file, healthy};
     use super::*;
     use crate::model::Snapshot;
 
@@ -245,10 +262,16 @@ mod tests {
             .unwrap();
         assert_eq!(f.severity, Severity::Error);
         assert!(f.summary.contains("10.1.1.1"));
-        assert!(f.advice.contains("set ip local ip=0.0.0.0"));
+        assert!(f.advice.contains(&aw().command(&Cmd::ClearLocalAddress)));
+        assert!(f
+            .advice
+            .contains(&aw().command(&Cmd::SetLocalAddress("10.1.1.1"))));
         assert_eq!(
             f.evidence,
-            ["show ip interface, line 8: LOCAL, IP address 10.1.1.1, mask Not set"]
+            [format!(
+                "{}, line 8: LOCAL, IP address 10.1.1.1, mask Not set",
+                aw().command(&Cmd::ShowInterfaces)
+            )]
         );
     }
 
@@ -257,6 +280,17 @@ mod tests {
         let mut snap = healthy();
         snap.config.ip_local = Some("10.1.1.1".into());
         assert!(fires(&snap, "local-address-set"));
+        let f = examine_file(&snap)
+            .into_iter()
+            .find(|f| f.code == "local-address-set")
+            .unwrap();
+        assert_eq!(
+            f.evidence,
+            [format!(
+                "configuration: {}",
+                aw().command(&Cmd::SetLocalAddress("10.1.1.1"))
+            )]
+        );
         for unset in ["0.0.0.0", "", " Not set "] {
             snap.config.ip_local = Some(unset.into());
             snap.interfaces[0].address = Some(unset.into());
@@ -299,6 +333,11 @@ mod tests {
             f.evidence,
             ["configuration, line 40: firewall policy fw public interface eth0"]
         );
+        // The policy with the gap is named, not a placeholder.
+        assert!(f
+            .advice
+            .contains(&aw().command(&Cmd::ShowFirewallPolicy("fw"))));
+        assert!(f.advice.contains(&aw().command(&Cmd::ShowFirewallConfig)));
 
         let only_500 = with_rules(vec![rule(Some("500"))]);
         let found = examine_file(&only_500);

@@ -2,7 +2,7 @@
 //! preparation, an exchange waiting for a peer that never answers, and SAs piling up on a peer.
 
 use super::{advice, evidence, DoctorInput, Finding, Severity};
-use crate::model::{Config, Exchange, IkePolicy, IkeSa};
+use crate::model::{Cmd, Config, Dialect, Exchange, IkePolicy, IkeSa};
 
 /// ISAKMP's first retransmission intervals are 4 then 8 seconds (then 16 ... up to 56, 8 times),
 /// so an exchange still waiting after 8 seconds has already been resent without an answer.
@@ -12,22 +12,22 @@ pub const STALL_AFTER_SECS: u64 = 8;
 const PHASE1_SENT_STATES: [&str; 5] = ["SASENT", "KESENT", "AUTHSENT", "SAKESENT", "SAKEAUTHSENT"];
 
 pub(super) fn check(input: &DoctorInput, out: &mut Vec<Finding>) {
-    let snap = input.snapshot;
+    let (snap, d) = (input.snapshot, input.dialect);
     out.extend(
         snap.ike_sas
             .iter()
             .filter(|sa| in_preparation(sa))
-            .map(not_established),
+            .map(|sa| not_established(d, sa)),
     );
     out.extend(
         snap.exchanges
             .iter()
             .filter(|x| is_stalled(x, input.live))
-            .map(stalled),
+            .map(|x| stalled(d, x)),
     );
     for (peer, sas) in by_peer(&snap.ike_sas) {
         if sas.len() > 1 {
-            out.push(accumulation(peer, &sas, &snap.config));
+            out.push(accumulation(d, peer, &sas, &snap.config));
         }
     }
 }
@@ -44,7 +44,7 @@ fn in_preparation(sa: &IkeSa) -> bool {
         && all.contains(&Some(0))
 }
 
-fn not_established(sa: &IkeSa) -> Finding {
+fn not_established(d: &dyn Dialect, sa: &IkeSa) -> Finding {
     Finding {
         code: "phase1-not-established",
         severity: Severity::Error,
@@ -53,14 +53,16 @@ fn not_established(sa: &IkeSa) -> Finding {
             sa.sa_id, sa.peer
         ),
         advice: format!(
-            "Phase 1 has started but not finished: the SA is only in preparation. Run \
-`show isakmp exchange` to see the stage where negotiation stops, and `enable isakmp debug` \
-(`debug=all` for more) to see which peer fails to answer and why. Check that this router's \
-ISAKMP policy settings (mode, encalg, hashalg, group, key, natt) match those on {}. {}.",
+            "Phase 1 has started but not finished: the SA is only in preparation. Run {} to \
+see the stage where negotiation stops, and {} to see which peer fails to answer and why. Check \
+that this router's ISAKMP policy settings (mode, encalg, hashalg, group, key, natt) match those \
+on {}. {}.",
+            advice::cmd(d, &Cmd::ShowExchanges),
+            advice::cmd(d, &Cmd::Debug(true)),
             sa.peer,
-            advice::wan_check(&sa.peer)
+            advice::wan_check(d, &sa.peer)
         ),
-        evidence: vec![evidence::ike_sa(sa)],
+        evidence: vec![evidence::ike_sa(d, sa)],
     }
 }
 
@@ -77,7 +79,7 @@ fn is_stalled(x: &Exchange, live: bool) -> bool {
     !live || x.in_state_secs.is_some_and(|s| s > STALL_AFTER_SECS)
 }
 
-fn stalled(x: &Exchange) -> Finding {
+fn stalled(d: &dyn Dialect, x: &Exchange) -> Finding {
     let waited = x
         .in_state_secs
         .map(|s| format!(" for {s} s"))
@@ -99,9 +101,9 @@ UDP port 500 in on the public interface (and UDP 4500 when NAT-T is used), that 
 address in the ISAKMP policy is the peer's real public address, and that the ISAKMP policy \
 settings (mode, encalg, hashalg, group, natt) match the peer's.",
             x.peer,
-            advice::wan_check(&x.peer)
+            advice::wan_check(d, &x.peer)
         ),
-        evidence: vec![evidence::exchange(x)],
+        evidence: vec![evidence::exchange(d, x)],
     }
 }
 
@@ -127,7 +129,7 @@ fn past_soft_limit(sa: &IkeSa) -> bool {
     matches!((sa.seconds.soft, sa.seconds.used), (Some(soft), Some(used)) if soft > 0 && used >= soft)
 }
 
-fn accumulation(peer: &str, sas: &[&IkeSa], config: &Config) -> Finding {
+fn accumulation(d: &dyn Dialect, peer: &str, sas: &[&IkeSa], config: &Config) -> Finding {
     let n = sas.len();
     let rekey = n == 2 && sas.iter().any(|sa| past_soft_limit(sa));
     let severity = match (rekey, n) {
@@ -155,7 +157,9 @@ router sending Delete messages, aggressive mode sends no Initial Contact, or the
 heartbeat settings differ so one deletes SAs the other keeps. "
             .to_string()
     };
-    advice.push_str(advice::PREVENT_MULTIPLE_SAS);
+    let serving = advice::ike_policies_for(&config.ike_policies, &[peer]);
+    let policy = advice::policy_name(&serving).unwrap_or(advice::POLICY);
+    advice.push_str(&advice::prevent_multiple_sas(d, policy));
     advice.push('.');
     let hints = policy_hints(peer, config);
     if !hints.is_empty() {
@@ -168,7 +172,7 @@ heartbeat settings differ so one deletes SAs the other keeps. "
         severity,
         summary,
         advice,
-        evidence: sas.iter().map(|sa| evidence::ike_sa(sa)).collect(),
+        evidence: sas.iter().map(|sa| evidence::ike_sa(d, sa)).collect(),
     }
 }
 
@@ -204,7 +208,7 @@ fn policy_hints(peer: &str, config: &Config) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::{codes, examine_file, examine_live, healthy, zero};
+    use super::super::fixtures::{aw, codes, examine_file, examine_live, healthy, zero};
     use super::*;
     use crate::model::Limits;
 
@@ -246,8 +250,12 @@ mod tests {
         assert!(f.summary.contains("200.200.200.1"));
         assert_eq!(
             f.evidence,
-            ["show isakmp sa, line 4: SA 1 to 200.200.200.1, EncA. -, HashA. -, limits 0/0/0"]
+            [format!(
+                "{}, line 4: SA 1 to 200.200.200.1, EncA. -, HashA. -, limits 0/0/0",
+                aw().command(&Cmd::ShowIkeSas)
+            )]
         );
+        assert!(f.advice.contains(&aw().command(&Cmd::Debug(true))));
     }
 
     #[test]
@@ -281,10 +289,19 @@ mod tests {
         let f = found.iter().find(|f| f.code == "phase1-stalled").unwrap();
         assert_eq!(f.severity, Severity::Error);
         assert!(f.summary.contains("348") && f.summary.contains("SASENT"));
-        assert!(f.advice.contains("ping 200.200.200.1") && f.advice.contains("500"));
+        assert!(f
+            .advice
+            .contains(&aw().command(&Cmd::Ping("200.200.200.1"))));
+        assert!(f
+            .advice
+            .contains(&aw().command(&Cmd::Trace("200.200.200.1"))));
+        assert!(f.advice.contains("500"));
         assert_eq!(
             f.evidence,
-            ["show isakmp exchange, line 5: exchange 348, phase 1, SASENT, 200.200.200.1, MAIN"]
+            [format!(
+                "{}, line 5: exchange 348, phase 1, SASENT, 200.200.200.1, MAIN",
+                aw().command(&Cmd::ShowExchanges)
+            )]
         );
     }
 
@@ -387,5 +404,37 @@ mod tests {
     fn a_preparation_sa_beside_an_established_one_is_no_rekey() {
         let f = accumulation_of(vec![established(1, 970), preparing(2, "200.200.200.1")]).unwrap();
         assert_eq!(f.severity, Severity::Warning);
+    }
+
+    #[test]
+    fn accumulation_advice_names_the_policy_that_serves_the_peer() {
+        let mut snap = healthy();
+        snap.ike_sas = vec![established(1, 970), established(2, 10)];
+        snap.config.ike_policies[0].name = "wiz_Peer1 to Peer2".into();
+        let f = examine_file(&snap)
+            .into_iter()
+            .find(|f| f.code == "isakmp-sa-accumulation")
+            .unwrap();
+        let senddeletes = aw().command(&Cmd::SetIkePolicy {
+            policy: "wiz_Peer1 to Peer2",
+            setting: "senddeletes=true",
+        });
+        assert_eq!(
+            senddeletes,
+            "set isakmp policy=\"wiz_Peer1 to Peer2\" senddeletes=true"
+        );
+        assert!(f.advice.contains(&senddeletes), "{}", f.advice);
+        assert!(!f.advice.contains("policy=NAME"), "{}", f.advice);
+
+        // No policy known for the peer: a placeholder the reader fills in.
+        snap.config.ike_policies.clear();
+        let f = examine_file(&snap)
+            .into_iter()
+            .find(|f| f.code == "isakmp-sa-accumulation")
+            .unwrap();
+        assert!(f.advice.contains(&aw().command(&Cmd::SetIkePolicy {
+            policy: "NAME",
+            setting: "senddeletes=true",
+        })));
     }
 }

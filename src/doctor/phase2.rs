@@ -1,8 +1,8 @@
 //! Phase 2 check: an ISAKMP SA is up but no IPsec SA serves its peer. IPsec SAs name only
 //! their policy, so the configuration maps policies to peers when it is known.
 
-use super::{evidence, DoctorInput, Finding, Severity};
-use crate::model::{Config, IkeSa, IpsecPolicy, IpsecSa, Snapshot};
+use super::{advice, evidence, DoctorInput, Finding, Severity};
+use crate::model::{Cmd, Config, Dialect, IkeSa, IpsecPolicy, IpsecSa, Snapshot};
 
 /// Policies that list more than this are summarised by count.
 const MAX_NAMES: usize = 3;
@@ -20,7 +20,7 @@ pub(super) fn check(input: &DoctorInput, out: &mut Vec<Finding>) {
             continue;
         }
         done.push(peer);
-        if let Some(f) = missing_for(peer, snap) {
+        if let Some(f) = missing_for(input.dialect, peer, snap) {
             out.push(f);
         }
     }
@@ -62,7 +62,7 @@ fn negotiates(policy: &IpsecPolicy) -> bool {
     policy.is_ipsec() || policy.action.is_none()
 }
 
-fn missing_for(peer: &str, snap: &Snapshot) -> Option<Finding> {
+fn missing_for(d: &dyn Dialect, peer: &str, snap: &Snapshot) -> Option<Finding> {
     let config = &snap.config;
     let mapped: Vec<&IpsecPolicy> = config
         .ipsec_policies
@@ -92,21 +92,25 @@ fn missing_for(peer: &str, snap: &Snapshot) -> Option<Finding> {
         .ike_sas
         .iter()
         .filter(|sa| sa.established && sa.peer.trim().eq_ignore_ascii_case(peer))
-        .map(evidence::ike_sa)
+        .map(|sa| evidence::ike_sa(d, sa))
         .collect();
     ev.extend(mapped.iter().map(|p| evidence::ipsec_policy(p)));
     let related: Vec<&IpsecSa> = snap.ipsec_sas.iter().filter(belongs).collect();
     if related.is_empty() {
-        ev.push("show ipsec sa: no IPsec SA for this peer".to_string());
+        ev.push(evidence::none_in(
+            d,
+            &Cmd::ShowIpsecSas,
+            "no IPsec SA for this peer",
+        ));
     } else {
-        ev.extend(related.iter().map(|sa| evidence::ipsec_sa(sa)));
+        ev.extend(related.iter().map(|sa| evidence::ipsec_sa(d, sa)));
     }
 
     Some(Finding {
         code: "phase2-missing",
         severity: Severity::Error,
         summary,
-        advice: advice_for(peer, first_established(snap, peer)),
+        advice: advice_for(d, peer, first_established(snap, peer)),
         evidence: ev,
     })
 }
@@ -117,24 +121,31 @@ fn first_established<'a>(snap: &'a Snapshot, peer: &str) -> Option<&'a IkeSa> {
         .find(|sa| sa.established && sa.peer.trim().eq_ignore_ascii_case(peer))
 }
 
-fn advice_for(peer: &str, sa: Option<&IkeSa>) -> String {
+fn advice_for(d: &dyn Dialect, peer: &str, sa: Option<&IkeSa>) -> String {
     let detail = sa
-        .map(|sa| format!(" (`show isakmp sa={}` shows the phase 1 details)", sa.sa_id))
+        .map(|sa| {
+            format!(
+                " ({} shows the phase 1 details)",
+                advice::cmd(d, &Cmd::ShowIkeSa(sa.sa_id))
+            )
+        })
         .unwrap_or_default();
     format!(
         "Phase 1 with {peer} succeeded{detail}, so either phase 2 failed or its SA was removed \
-soon after it was made. If phase 2 failed, check with `show config dynamic=ipsec` that the IPsec \
-policy settings mirror the peer's: the local address and mask here must be the remote ones \
-there (not swapped), the remote ones must be its local ones, and the proposals (bundle \
-specification, encryption, hash, PFS) must match; `enable isakmp debug` shows where quick mode \
-stops. If the SA appears and then disappears, the heartbeat or dead-peer-detection settings \
-differ between the peers: use the same `heart=` setting on both ISAKMP policies."
+soon after it was made. If phase 2 failed, check with {} that the IPsec policy settings mirror \
+the peer's: the local address and mask here must be the remote ones there (not swapped), the \
+remote ones must be its local ones, and the proposals (bundle specification, encryption, hash, \
+PFS) must match; {} shows where quick mode stops. If the SA appears and then disappears, the \
+heartbeat or dead-peer-detection settings differ between the peers: use the same `heart=` \
+setting on both ISAKMP policies.",
+        advice::cmd(d, &Cmd::ShowIpsecConfig),
+        advice::cmd(d, &Cmd::Debug(true)),
     )
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::{codes, examine_file, healthy};
+    use super::super::fixtures::{aw, codes, examine_file, healthy};
     use super::*;
 
     fn found(snap: &Snapshot) -> Option<Finding> {
@@ -159,11 +170,13 @@ mod tests {
         assert!(f
             .evidence
             .iter()
-            .any(|e| e.starts_with("show isakmp sa, line 3")));
-        assert!(f
-            .evidence
-            .iter()
-            .any(|e| e == "show ipsec sa: no IPsec SA for this peer"));
+            .any(|e| e.starts_with(&format!("{}, line 3", aw().command(&Cmd::ShowIkeSas)))));
+        assert!(f.evidence.iter().any(|e| *e
+            == format!(
+                "{}: no IPsec SA for this peer",
+                aw().command(&Cmd::ShowIpsecSas)
+            )));
+        assert!(f.advice.contains(&aw().command(&Cmd::ShowIkeSa(1))));
     }
 
     #[test]

@@ -32,6 +32,112 @@ pub enum HostKeyStatus {
 /// on memory when the path names a device or a runaway file.
 const MAX_FILE: u64 = 16 * 1024 * 1024;
 
+/// Why a host key was not trusted, or the known hosts file could not be used (boxed: the
+/// messages carry several fingerprints and paths, and errors travel in every link's `Result`).
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct HostKeyError(Box<HostKeyProblem>);
+
+impl HostKeyError {
+    pub fn problem(&self) -> &HostKeyProblem {
+        &self.0
+    }
+}
+
+impl From<HostKeyProblem> for HostKeyError {
+    fn from(p: HostKeyProblem) -> Self {
+        HostKeyError(Box::new(p))
+    }
+}
+
+/// What was wrong with a host key or the known hosts file: the message to show, word for word
+/// as OpenSSH users expect it.
+#[derive(Debug, thiserror::Error)]
+pub enum HostKeyProblem {
+    #[error("cannot read the known hosts file {path}: {reason}")]
+    Read { path: String, reason: String },
+    #[error("the known hosts file {path} is larger than 16 MiB: not a known_hosts file")]
+    TooLarge { path: String },
+    #[error("the known hosts file {path} is not a regular file (only an empty one, like /dev/null, is allowed)")]
+    NotRegular { path: String },
+    #[error("cannot record the host key of {label} in {path}: {reason}")]
+    Record {
+        label: String,
+        path: String,
+        reason: String,
+    },
+    #[error("the host key of {label} is marked as revoked in {path} line {line} ({key_type} key fingerprint {fingerprint}): refusing to connect (under every --host-key mode)")]
+    Revoked {
+        label: String,
+        path: String,
+        line: usize,
+        key_type: String,
+        fingerprint: String,
+    },
+    /// The key differs from the recorded one of its type: OpenSSH's warning, with both
+    /// fingerprints and where the old key is, so the engineer can check the new one and remove
+    /// the old entry.
+    #[error(
+        "WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED for {label}! Someone may be \
+             intercepting the connection, or the router's key was regenerated.\n\
+             known key ({path} line {line}): {key_type} {old_fingerprint}\n\
+             key offered now: {key_type} {fingerprint}\n\
+             Refusing to connect. If the change is expected, remove the old key with: \
+             ssh-keygen -R '{label}' -f {path}"
+    )]
+    Changed {
+        label: String,
+        path: String,
+        line: usize,
+        key_type: String,
+        old_fingerprint: String,
+        fingerprint: String,
+    },
+    /// The host is known by keys of other types than the one offered: refused as OpenSSH does,
+    /// with the fingerprints of the recorded keys (`recorded`, one line each) and of the offered
+    /// one.
+    #[error("WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED for {label}! It offered a {key_type} key, \
+             but {path} holds only keys of another type for it. Someone may be intercepting the \
+             connection, or the router's keys were regenerated.\n\
+             {recorded}\n\
+             key offered now: {key_type} {fingerprint}\n\
+             Refusing to connect (under every --host-key mode). If the change is expected, remove \
+             the old key with: ssh-keygen -R '{label}' -f {path}")]
+    OtherType {
+        label: String,
+        path: String,
+        key_type: String,
+        recorded: String,
+        fingerprint: String,
+    },
+    #[error("the host key of {label} is not known ({key_type} key fingerprint {fingerprint}), and --host-key strict refuses unknown keys: check the fingerprint, \
+             then connect once with --host-key accept-new or add the key to {path}")]
+    UnknownStrict {
+        label: String,
+        path: String,
+        key_type: String,
+        fingerprint: String,
+    },
+    #[error("host key of {label} not accepted ({key_type} key fingerprint {fingerprint})")]
+    NotAccepted {
+        label: String,
+        key_type: String,
+        fingerprint: String,
+    },
+    #[error("the host key of {label} is not known ({key_type} key fingerprint {fingerprint}), and there is no terminal to ask whether to trust it: check the \
+             fingerprint, then run again with --host-key accept-new (or add the key to {path})")]
+    NoTerminal {
+        label: String,
+        path: String,
+        key_type: String,
+        fingerprint: String,
+    },
+    /// Certificate host-key algorithms are never offered, so a server that sends one anyway is
+    /// not trusted.
+    #[error("{label} presented a host certificate, which tunnelscope does not check: refusing")]
+    Certificate { label: String },
+}
+
 /// `~/.ssh/known_hosts`, as OpenSSH uses it.
 pub fn default_path() -> Option<PathBuf> {
     std::env::var_os("HOME")
@@ -65,7 +171,12 @@ pub fn key_type(key: &PublicKey) -> String {
 }
 
 /// Look the host's key up in the file at `path` (a missing file knows no host).
-pub fn check(host: &str, port: u16, key: &PublicKey, path: &Path) -> Result<HostKeyStatus, String> {
+pub fn check(
+    host: &str,
+    port: u16,
+    key: &PublicKey,
+    path: &Path,
+) -> Result<HostKeyStatus, HostKeyError> {
     // OpenSSH compares host names in lower case.
     let host = host.to_ascii_lowercase();
     let Some(text) = read_capped(path)? else {
@@ -74,8 +185,11 @@ pub fn check(host: &str, port: u16, key: &PublicKey, path: &Path) -> Result<Host
     if let Some(line) = revoked_line(&text, key) {
         return Ok(HostKeyStatus::Revoked { line });
     }
-    let recorded = russh_kh::known_host_keys_path(&host, port, path)
-        .map_err(|e| format!("cannot read the known hosts file {}: {e}", path.display()))?;
+    let recorded =
+        russh_kh::known_host_keys_path(&host, port, path).map_err(|e| HostKeyProblem::Read {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
     if recorded.iter().any(|(_, k)| k.key_data() == key.key_data()) {
         return Ok(HostKeyStatus::Known);
     }
@@ -101,31 +215,31 @@ pub fn check(host: &str, port: u16, key: &PublicKey, path: &Path) -> Result<Host
 /// The file's text, read with a size cap (`None` when there is no file, or it is empty, like
 /// `/dev/null`, which OpenSSH users name to keep no record). russh reads the file again by
 /// path, so anything that is not a regular file must be empty: a pipe would be read twice.
-fn read_capped(path: &Path) -> Result<Option<String>, String> {
+fn read_capped(path: &Path) -> Result<Option<String>, HostKeyError> {
     use std::io::Read;
-    let shown = path.display();
+    let shown = || path.display().to_string();
+    let read = |e: std::io::Error| HostKeyProblem::Read {
+        path: shown(),
+        reason: e.to_string(),
+    };
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("cannot read the known hosts file {shown}: {e}")),
+        Err(e) => return Err(read(e).into()),
     };
     let regular = file.metadata().map(|m| m.is_file()).unwrap_or(false);
     let mut bytes = Vec::new();
     file.take(MAX_FILE + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read the known hosts file {shown}: {e}"))?;
+        .map_err(read)?;
     if bytes.len() as u64 > MAX_FILE {
-        return Err(format!(
-            "the known hosts file {shown} is larger than 16 MiB: not a known_hosts file"
-        ));
+        return Err(HostKeyProblem::TooLarge { path: shown() }.into());
     }
     if bytes.is_empty() {
         return Ok(None);
     }
     if !regular {
-        return Err(format!(
-            "the known hosts file {shown} is not a regular file (only an empty one, like /dev/null, is allowed)"
-        ));
+        return Err(HostKeyProblem::NotRegular { path: shown() }.into());
     }
     Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
 }
@@ -175,15 +289,14 @@ pub fn known_algorithms(host: &str, port: u16, path: &Path) -> Vec<Algorithm> {
 /// managers link ~/.ssh/known_hosts so, and OpenSSH follows it); a dangling link or one to
 /// another user's file is refused. A line break is added first only when the file does not
 /// end with one, so a new file starts with the key's line.
-pub fn learn(host: &str, port: u16, key: &PublicKey, path: &Path) -> Result<(), String> {
+pub fn learn(host: &str, port: u16, key: &PublicKey, path: &Path) -> Result<(), HostKeyError> {
     use std::io::{Read, Seek, SeekFrom};
     let host = host.to_ascii_lowercase();
     let label = host_label(&host, port);
-    let fail = |e: String| {
-        format!(
-            "cannot record the host key of {label} in {}: {e}",
-            path.display()
-        )
+    let fail = |e: String| HostKeyProblem::Record {
+        label: label.clone(),
+        path: path.display().to_string(),
+        reason: e,
     };
     // The key as offered has no comment; write it bare so the line reads like OpenSSH's.
     let mut bare = key.clone();
@@ -199,9 +312,10 @@ pub fn learn(host: &str, port: u16, key: &PublicKey, path: &Path) -> Result<(), 
         }
     }
     line.push_str(&format!("{label} {}\n", openssh.trim_end()));
+    tracing::info!(%label, path = %path.display(), "recording the host key");
     file.write_all(line.as_bytes())
         .and_then(|_| file.flush())
-        .map_err(|e| fail(e.to_string()))
+        .map_err(|e| fail(e.to_string()).into())
 }
 
 /// Where a symbolic link at `path` leads, when that is an existing regular file owned by the
@@ -241,38 +355,43 @@ pub async fn verify(
     path: &Path,
     policy: HostKeyPolicy,
     asking: &AtomicBool,
-) -> Result<(), String> {
-    match check(host, port, key, path)? {
+) -> Result<(), HostKeyError> {
+    let status = check(host, port, key, path)
+        .inspect_err(|e| tracing::warn!(error = %e, "host key check failed"))?;
+    match status {
         HostKeyStatus::Known => return Ok(()),
         HostKeyStatus::Changed { line, old } => {
-            return Err(changed_message(host, port, key, path, line, &old))
+            return Err(changed_message(host, port, key, path, line, &old).into())
         }
         HostKeyStatus::OtherType { known } => {
-            return Err(other_type_message(host, port, key, path, &known))
+            return Err(other_type_message(host, port, key, path, &known).into())
         }
         HostKeyStatus::Revoked { line } => {
-            return Err(format!(
-                "the host key of {label} is marked as revoked in {shown} line {line} \
-                 ({ktype} key fingerprint {fp}): refusing to connect (under every --host-key mode)",
-                label = host_label(host, port),
-                shown = path.display(),
-                ktype = key_type(key),
-                fp = fingerprint(key),
-            ))
+            return Err(HostKeyProblem::Revoked {
+                label: host_label(host, port),
+                path: path.display().to_string(),
+                line,
+                key_type: key_type(key),
+                fingerprint: fingerprint(key),
+            }
+            .into())
         }
         HostKeyStatus::Unknown => {}
     }
     let label = host_label(host, port);
-    let shown = path.display();
+    let shown = path.display().to_string();
     let fp = fingerprint(key);
     let ktype = key_type(key);
-    let unknown = format!("the host key of {label} is not known ({ktype} key fingerprint {fp})");
+    tracing::info!(%label, key_type = %ktype, fingerprint = %fp, "unknown host key");
     match policy {
         HostKeyPolicy::AcceptNew => learn(host, port, key, path),
-        HostKeyPolicy::Strict => Err(format!(
-            "{unknown}, and --host-key strict refuses unknown keys: check the fingerprint, \
-             then connect once with --host-key accept-new or add the key to {shown}"
-        )),
+        HostKeyPolicy::Strict => Err(HostKeyProblem::UnknownStrict {
+            label,
+            path: shown,
+            key_type: ktype,
+            fingerprint: fp,
+        }
+        .into()),
         HostKeyPolicy::Ask => {
             let question = format!(
                 "The authenticity of host '{label}' can't be established.\r\n\
@@ -286,21 +405,25 @@ pub async fn verify(
             asking.store(false, Ordering::SeqCst);
             match answer {
                 Ok(Some(true)) => learn(host, port, key, path),
-                Ok(Some(false)) => Err(format!(
-                    "host key of {label} not accepted ({ktype} key fingerprint {fp})"
-                )),
+                Ok(Some(false)) => Err(HostKeyProblem::NotAccepted {
+                    label,
+                    key_type: ktype,
+                    fingerprint: fp,
+                }
+                .into()),
                 // No terminal (or the thread asking it failed): nobody can say yes.
-                _ => Err(format!(
-                    "{unknown}, and there is no terminal to ask whether to trust it: check the \
-                     fingerprint, then run again with --host-key accept-new (or add the key to {shown})"
-                )),
+                _ => Err(HostKeyProblem::NoTerminal {
+                    label,
+                    path: shown,
+                    key_type: ktype,
+                    fingerprint: fp,
+                }
+                .into()),
             }
         }
     }
 }
 
-/// OpenSSH's "REMOTE HOST IDENTIFICATION HAS CHANGED", with both fingerprints and where the
-/// old key is, so the engineer can check the new one and remove the old entry.
 fn changed_message(
     host: &str,
     port: u16,
@@ -308,33 +431,25 @@ fn changed_message(
     path: &Path,
     line: usize,
     old: &PublicKey,
-) -> String {
-    let label = host_label(host, port);
-    let shown = path.display();
-    let ktype = key_type(key);
-    format!(
-        "WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED for {label}! Someone may be \
-         intercepting the connection, or the router's key was regenerated.\n\
-         known key ({shown} line {line}): {ktype} {old_fp}\n\
-         key offered now: {ktype} {new_fp}\n\
-         Refusing to connect. If the change is expected, remove the old key with: \
-         ssh-keygen -R '{label}' -f {shown}",
-        old_fp = fingerprint(old),
-        new_fp = fingerprint(key),
-    )
+) -> HostKeyProblem {
+    HostKeyProblem::Changed {
+        label: host_label(host, port),
+        path: path.display().to_string(),
+        line,
+        key_type: key_type(key),
+        old_fingerprint: fingerprint(old),
+        fingerprint: fingerprint(key),
+    }
 }
 
-/// The host is known by keys of other types than the one offered: refused as OpenSSH does,
-/// with the fingerprints of the recorded keys (and their lines) and of the offered one.
 fn other_type_message(
     host: &str,
     port: u16,
     key: &PublicKey,
     path: &Path,
     known: &[(usize, PublicKey)],
-) -> String {
-    let label = host_label(host, port);
-    let shown = path.display();
+) -> HostKeyProblem {
+    let shown = path.display().to_string();
     let recorded: Vec<String> = known
         .iter()
         .map(|(line, k)| {
@@ -345,18 +460,13 @@ fn other_type_message(
             )
         })
         .collect();
-    format!(
-        "WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED for {label}! It offered a {ktype} key, \
-         but {shown} holds only keys of another type for it. Someone may be intercepting the \
-         connection, or the router's keys were regenerated.\n\
-         {recorded}\n\
-         key offered now: {ktype} {new_fp}\n\
-         Refusing to connect (under every --host-key mode). If the change is expected, remove \
-         the old key with: ssh-keygen -R '{label}' -f {shown}",
-        ktype = key_type(key),
-        recorded = recorded.join("\n"),
-        new_fp = fingerprint(key),
-    )
+    HostKeyProblem::OtherType {
+        label: host_label(host, port),
+        path: shown,
+        key_type: key_type(key),
+        recorded: recorded.join("\n"),
+        fingerprint: fingerprint(key),
+    }
 }
 
 /// Ask on the controlling terminal (not stdin, which may carry other data, as OpenSSH does).
@@ -496,7 +606,11 @@ mod tests {
         let dangling = dir.join("dangling");
         std::os::unix::fs::symlink(dir.join("nowhere"), &dangling).unwrap();
         let e = learn("k", 22, &key(B), &dangling).unwrap_err();
-        assert!(e.contains("symbolic link"), "{e}");
+        assert!(
+            matches!(e.problem(), HostKeyProblem::Record { .. }),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("symbolic link"), "{e}");
         assert!(!dir.join("nowhere").exists());
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -524,7 +638,14 @@ mod tests {
     #[test]
     fn a_device_or_huge_file_is_refused_and_dev_null_is_empty() {
         let e = check("h", 22, &key(A), Path::new("/dev/zero")).unwrap_err();
-        assert!(e.contains("larger than 16 MiB"), "{e}");
+        assert!(
+            matches!(e.problem(), HostKeyProblem::TooLarge { .. }),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "the known hosts file /dev/zero is larger than 16 MiB: not a known_hosts file"
+        );
         assert!(matches!(
             check("h", 22, &key(A), Path::new("/dev/null")).unwrap(),
             HostKeyStatus::Unknown

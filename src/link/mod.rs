@@ -128,6 +128,9 @@ pub enum LinkError {
     Connect { addr: String, reason: String },
     #[error("{0}")]
     Ssh(String),
+    /// The SSH host key was not trusted, or `known_hosts` could not be used.
+    #[error(transparent)]
+    HostKey(#[from] known_hosts::HostKeyError),
     #[error("{0}")]
     Telnet(String),
     #[error("{0}")]
@@ -162,9 +165,12 @@ fn take_handed_over(target: &Target) -> Option<Link> {
 /// Open any target (or take the link `hand_over` kept for it).
 pub async fn open(target: &Target, opts: &LinkOptions) -> Result<Link, LinkError> {
     if let Some(link) = take_handed_over(target) {
+        tracing::debug!(%target, link = %link.description, "link handed over");
         return Ok(link);
     }
-    match target {
+    // The target string holds no secret (a password never goes in it), so it is logged whole.
+    tracing::debug!(%target, "opening the link");
+    let opened = match target {
         Target::Serial { path } => serial::open_serial(path, &opts.serial),
         Target::Ssh { user, host, port } => {
             let user = user
@@ -175,5 +181,10 @@ pub async fn open(target: &Target, opts: &LinkOptions) -> Result<Link, LinkError
         }
         Target::Telnet { host, port, .. } => telnet::open_telnet(host, *port, opts).await,
         Target::Sim { scenario, peer } => sim::open_sim(scenario, *peer),
+    };
+    match &opened {
+        Ok(link) => tracing::debug!(%target, link = %link.description, "link open"),
+        Err(e) => tracing::debug!(%target, error = %e, "link not opened"),
     }
+    opened
 }

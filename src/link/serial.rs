@@ -4,43 +4,52 @@
 use super::{Link, LinkError, SerialOptions};
 use tokio_serial::{DataBits, FlowControl, Parity, SerialPortBuilderExt, StopBits};
 
-fn settings(o: &SerialOptions) -> Result<(DataBits, Parity, StopBits, FlowControl), String> {
+/// A line setting the port cannot take.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingError {
+    #[error("data bits must be 5 to 8, not {0}")]
+    DataBits(u8),
+    #[error("parity must be none, odd or even, not {0:?}")]
+    Parity(String),
+    #[error("stop bits must be 1 or 2, not {0}")]
+    StopBits(u8),
+    #[error("flow control must be none, software or hardware, not {0:?}")]
+    Flow(String),
+}
+
+fn settings(o: &SerialOptions) -> Result<(DataBits, Parity, StopBits, FlowControl), SettingError> {
     let data = match o.data_bits {
         5 => DataBits::Five,
         6 => DataBits::Six,
         7 => DataBits::Seven,
         8 => DataBits::Eight,
-        n => return Err(format!("data bits must be 5 to 8, not {n}")),
+        n => return Err(SettingError::DataBits(n)),
     };
     let parity = match o.parity.to_ascii_lowercase().as_str() {
         "none" | "n" => Parity::None,
         "odd" | "o" => Parity::Odd,
         "even" | "e" => Parity::Even,
-        p => return Err(format!("parity must be none, odd or even, not {p:?}")),
+        p => return Err(SettingError::Parity(p.to_string())),
     };
     let stop = match o.stop_bits {
         1 => StopBits::One,
         2 => StopBits::Two,
-        n => return Err(format!("stop bits must be 1 or 2, not {n}")),
+        n => return Err(SettingError::StopBits(n)),
     };
     let flow = match o.flow.to_ascii_lowercase().as_str() {
         "none" => FlowControl::None,
         "software" | "xonxoff" | "xon/xoff" => FlowControl::Software,
         "hardware" | "rtscts" | "rts/cts" => FlowControl::Hardware,
-        f => {
-            return Err(format!(
-                "flow control must be none, software or hardware, not {f:?}"
-            ))
-        }
+        f => return Err(SettingError::Flow(f.to_string())),
     };
     Ok((data, parity, stop, flow))
 }
 
 /// Open `path` as a console port.
 pub fn open_serial(path: &str, o: &SerialOptions) -> Result<Link, LinkError> {
-    let (data, parity, stop, flow) = settings(o).map_err(|reason| LinkError::Serial {
+    let (data, parity, stop, flow) = settings(o).map_err(|e| LinkError::Serial {
         path: path.to_string(),
-        reason,
+        reason: e.to_string(),
     })?;
     // Check the device first: serialport's own errors are less specific than these.
     match std::fs::metadata(path) {
@@ -84,6 +93,7 @@ pub fn open_serial(path: &str, o: &SerialOptions) -> Result<Link, LinkError> {
                 }
             }
         })?;
+    tracing::debug!(%path, baud = o.baud, "serial port open");
     let (r, w) = tokio::io::split(port);
     let p = match o.parity.to_ascii_lowercase().chars().next() {
         Some('o') => 'O',
@@ -105,8 +115,8 @@ pub fn open_serial(path: &str, o: &SerialOptions) -> Result<Link, LinkError> {
 }
 
 /// Serial ports on this machine, with what is known of each.
-pub fn list_ports() -> Result<Vec<(String, String)>, String> {
-    let ports = tokio_serial::available_ports().map_err(|e| e.to_string())?;
+pub fn list_ports() -> Result<Vec<(String, String)>, tokio_serial::Error> {
+    let ports = tokio_serial::available_ports()?;
     Ok(ports
         .into_iter()
         .map(|p| {

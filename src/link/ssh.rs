@@ -75,7 +75,11 @@ pub async fn open_ssh(
         .await
         .map_err(|e| handshake_error(e, &addr, opts.ssh.legacy))?;
 
-    authenticate(&mut handle, user, host, opts, &broke).await?;
+    tracing::debug!(%addr, "ssh handshake done, host key accepted");
+    authenticate(&mut handle, user, host, opts, &broke)
+        .await
+        .inspect_err(|e| tracing::warn!(%user, %addr, error = %e, "ssh login failed"))?;
+    tracing::info!(%user, %addr, "ssh login ok");
     let (prefix, stream) = open_shell(&handle, &addr).await?;
     let (read_half, write_half) = tokio::io::split(stream);
     Ok(Link {
@@ -226,7 +230,7 @@ pub(crate) fn known_first(mut p: Preferred, known: &[Algorithm]) -> Preferred {
 #[derive(Debug)]
 enum Fail {
     Ssh(russh::Error),
-    Refused(String),
+    Refused(known_hosts::HostKeyError),
 }
 
 impl From<russh::Error> for Fail {
@@ -261,7 +265,7 @@ const LEGACY_HINT: &str = "old routers need legacy algorithms: try again with --
 
 fn handshake_error(e: Fail, addr: &str, legacy: bool) -> LinkError {
     let e = match e {
-        Fail::Refused(msg) => return LinkError::Ssh(msg),
+        Fail::Refused(e) => return LinkError::HostKey(e),
         Fail::Ssh(e) => e,
     };
     let msg = match e {
@@ -339,10 +343,12 @@ impl client::Handler for HostKeyCheck {
             .map_err(Fail::Refused),
             // Certificate host-key algorithms are never offered (see `preferred`), so a
             // server that sends one anyway is not trusted.
-            PublicKeyOrCertificate::Certificate(_) => Err(Fail::Refused(format!(
-                "{} presented a host certificate, which tunnelscope does not check: refusing",
-                known_hosts::host_label(&self.host, self.port)
-            ))),
+            PublicKeyOrCertificate::Certificate(_) => Err(Fail::Refused(
+                known_hosts::HostKeyProblem::Certificate {
+                    label: known_hosts::host_label(&self.host, self.port),
+                }
+                .into(),
+            )),
         }
     }
 
@@ -352,8 +358,9 @@ impl client::Handler for HostKeyCheck {
             client::DisconnectReason::Error(e) => {
                 let why = match &e {
                     Fail::Ssh(e) => e.to_string(),
-                    Fail::Refused(m) => m.clone(),
+                    Fail::Refused(m) => m.to_string(),
                 };
+                tracing::warn!(host = %self.host, port = self.port, why = %why, "ssh connection ended");
                 if let Ok(mut slot) = self.broke.lock() {
                     *slot = Some(why);
                 }
@@ -370,17 +377,35 @@ struct Tried {
     password: bool,
 }
 
+/// Why one step after the handshake (authentication, a channel request) did not complete.
+#[derive(Debug, thiserror::Error)]
+enum StepError {
+    #[error("{what}: {reason}")]
+    Failed { what: &'static str, reason: String },
+    #[error("{what}: no answer within {secs} s")]
+    Timeout { what: &'static str, secs: u64 },
+    #[error("no answer within {secs} s")]
+    NoReply { secs: u64 },
+    #[error("the router closed the channel")]
+    ChannelClosed,
+    #[error("the router refused to start a shell")]
+    ShellRefused,
+}
+
 async fn step<T, E: std::fmt::Display>(
-    what: &str,
+    what: &'static str,
     fut: impl std::future::Future<Output = Result<T, E>>,
-) -> Result<T, String> {
+) -> Result<T, StepError> {
     match timeout(STEP_TIMEOUT, fut).await {
         Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(format!("{what}: {e}")),
-        Err(_) => Err(format!(
-            "{what}: no answer within {} s",
-            STEP_TIMEOUT.as_secs()
-        )),
+        Ok(Err(e)) => Err(StepError::Failed {
+            what,
+            reason: e.to_string(),
+        }),
+        Err(_) => Err(StepError::Timeout {
+            what,
+            secs: STEP_TIMEOUT.as_secs(),
+        }),
     }
 }
 
@@ -393,7 +418,7 @@ async fn authenticate(
 ) -> Result<(), LinkError> {
     let failed =
         |why: String| LinkError::Ssh(format!("authentication failed for {user}@{host}: {why}"));
-    let lost = |e: String| failed(format!("the connection broke during authentication ({e})"));
+    let lost = |e: StepError| failed(format!("the connection broke during authentication ({e})"));
 
     // "none" first, as OpenSSH does: it tells which methods the router accepts.
     let methods = match step("none", handle.authenticate_none(user))
@@ -419,6 +444,7 @@ async fn authenticate(
             let key = load_identity(path).await?;
             let hash = rsa_hash(handle, key.algorithm()).await;
             tried.key = true;
+            tracing::debug!(%user, %host, key = %path.display(), "ssh login: trying the key file");
             let r = step(
                 "publickey",
                 handle
@@ -438,6 +464,8 @@ async fn authenticate(
     if let Some(password) = &opts.password {
         if offers(MethodKind::Password) {
             tried.password = true;
+            // That a password is tried, never what it is.
+            tracing::debug!(%user, %host, "ssh login: trying the password");
             let r = step(
                 "password",
                 handle.authenticate_password(user, password.expose()),
@@ -449,6 +477,7 @@ async fn authenticate(
             }
         } else if offers(MethodKind::KeyboardInteractive) {
             tried.password = true;
+            tracing::debug!(%user, %host, "ssh login: trying keyboard-interactive");
             if keyboard_interactive(handle, user, password.expose())
                 .await
                 .map_err(lost)?
@@ -574,7 +603,7 @@ async fn keyboard_interactive(
     handle: &mut Handle<HostKeyCheck>,
     user: &str,
     password: &str,
-) -> Result<bool, String> {
+) -> Result<bool, StepError> {
     let mut reply = step(
         "keyboard-interactive",
         handle.authenticate_keyboard_interactive_start(user, None::<String>),
@@ -604,7 +633,7 @@ async fn open_shell(
     handle: &Handle<HostKeyCheck>,
     addr: &str,
 ) -> Result<(Vec<u8>, ChannelStream<Msg>), LinkError> {
-    let err = |e: String| LinkError::Ssh(format!("cannot open a shell on {addr}: {e}"));
+    let err = |e: StepError| LinkError::Ssh(format!("cannot open a shell on {addr}: {e}"));
     let mut channel = step("session channel", handle.channel_open_session())
         .await
         .map_err(err)?;
@@ -621,7 +650,7 @@ async fn open_shell(
         .await
         .map_err(err)?;
     if !wait_reply(&mut channel, &mut early).await.map_err(err)? {
-        return Err(err("the router refused to start a shell".into()));
+        return Err(err(StepError::ShellRefused));
     }
     Ok((early, channel.into_stream()))
 }
@@ -631,12 +660,16 @@ async fn open_shell(
 async fn wait_reply(
     channel: &mut russh::Channel<Msg>,
     early: &mut Vec<u8>,
-) -> Result<bool, String> {
+) -> Result<bool, StepError> {
     loop {
         match timeout(STEP_TIMEOUT, channel.wait()).await {
-            Err(_) => return Err(format!("no answer within {} s", STEP_TIMEOUT.as_secs())),
+            Err(_) => {
+                return Err(StepError::NoReply {
+                    secs: STEP_TIMEOUT.as_secs(),
+                })
+            }
             Ok(None) | Ok(Some(ChannelMsg::Close)) | Ok(Some(ChannelMsg::Eof)) => {
-                return Err("the router closed the channel".into())
+                return Err(StepError::ChannelClosed)
             }
             Ok(Some(ChannelMsg::Success)) => return Ok(true),
             Ok(Some(ChannelMsg::Failure)) => return Ok(false),

@@ -65,6 +65,30 @@ pub struct IpsecPolicy {
     pub respondbadspi: Option<bool>,
     /// `POSition=` when given.
     pub position: Option<u32>,
+    /// The bundle specification the policy proposes (`BUNDlespecification=id`).
+    pub bundle: Option<String>,
+    /// The bundle's string as written (`"1"`, `"1 and 2"`), when its bundle was read.
+    pub bundle_string: Option<String>,
+    /// The SA specifications the bundle's string names, in its order (protocol and
+    /// algorithms of phase 2), resolved when the configuration was read.
+    pub sa_specs: Vec<IpsecSaSpec>,
+    /// Perfect forward secrecy asked for (`USEPFSKey=`).
+    pub pfs: Option<bool>,
+    /// The Diffie-Hellman group of the PFS exchange (`GROup=` of the IPsec policy).
+    pub pfs_group: Option<String>,
+    pub params: Vec<(String, String)>,
+    pub line: usize,
+}
+
+/// An IPsec SA specification (`create ipsec saspecification=id protocol=esp encalg=...`): one
+/// protocol of a phase 2 proposal.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct IpsecSaSpec {
+    pub id: u32,
+    /// `esp`, `ah` or `ipcomp`.
+    pub protocol: Option<String>,
+    pub encalg: Option<String>,
+    pub hashalg: Option<String>,
     pub params: Vec<(String, String)>,
     pub line: usize,
 }

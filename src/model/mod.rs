@@ -5,11 +5,13 @@
 mod config;
 mod debug;
 mod deltas;
+mod dialect;
 mod snapshot;
 mod source;
 
 pub use config::*;
 pub use debug::*;
 pub use deltas::*;
+pub use dialect::*;
 pub use snapshot::*;
 pub use source::*;

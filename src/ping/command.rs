@@ -1,7 +1,7 @@
 //! Where a ping runs and the command line that starts it: the system `ping` of Linux, macOS or
 //! Windows, or the router's own `ping` typed at its console.
 
-use super::parse::PingForm;
+use super::form::PingForm;
 use std::time::Duration;
 
 /// Which system `ping` syntax to use.

@@ -3,16 +3,18 @@
 //! totals, and a tokio task that runs the system `ping` and streams the events.
 //!
 //! The screen starts a ping from the counter view and weighs its totals against the counter
-//! deltas (`model::CounterView::verdict` takes `PingStats::tally`).
+//! deltas (`doctor::counter_verdict` takes `PingStats::tally`).
 
 mod command;
+mod form;
 mod parse;
 mod patterns;
 mod runner;
 mod stats;
 
 pub use command::{Os, PingCommand, PingError, PingRequest, PingTarget, ROUTER_STOP_PING};
-pub use parse::{PingForm, PingParser};
+pub use form::PingForm;
+pub use parse::PingParser;
 pub use runner::{spawn_command, spawn_system_ping, PingHandle};
 pub use stats::{PacketResult, PingStats};
 

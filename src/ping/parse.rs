@@ -3,22 +3,10 @@
 //! (iputils prints nothing for a lost packet without `-O`), turns a late reply into a reply,
 //! drops duplicates, and accounts for unanswered packets at the summary.
 
+use super::form::PingForm;
 use super::patterns::{classify, Line, Seq};
 use super::PingEvent;
 use std::collections::BTreeMap;
-
-/// Whose output is being read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PingForm {
-    /// iputils (and busybox) `ping`.
-    Linux,
-    /// macOS and BSD `ping`.
-    MacOs,
-    /// Windows `ping`, English.
-    Windows,
-    /// The router's own `ping` at its console; also accepts the other forms' lines.
-    Router,
-}
 
 /// How many recent packets to remember, to recognise late replies and duplicates.
 const WINDOW: u32 = 4096;

@@ -1,7 +1,7 @@
 //! What one line of ping output says, for each output form. Sequencing (numbering, losses
 //! between replies, duplicates) is the parser's job; this file only reads single lines.
 
-use super::parse::PingForm;
+use super::form::PingForm;
 use regex::Regex;
 use std::sync::LazyLock;
 

@@ -9,7 +9,7 @@
 use super::network::Network;
 use super::render;
 use super::scenario::PEERS;
-use crate::alliedware::commands::{abbrev, is_logoff, recognise, split_words, Display};
+use crate::alliedware::commands::{abbrev, is_logoff, recognise, split_words};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -439,6 +439,14 @@ impl Console {
                 return;
             }
         }
+        if abbrev(w(0), "trace", 2) && !w(1).is_empty() {
+            let lines = {
+                let net = lock(&self.net);
+                render::dump::trace(&net, self.peer, w(1))
+            };
+            self.page(lines);
+            return;
+        }
         if abbrev(w(0), "ping", 2) && !w(1).is_empty() {
             let target = w(1).to_string();
             self.ping(&target);
@@ -553,110 +561,6 @@ impl Console {
         }
         self.emit_line(&format!("Ping: 5 sent, {replies} received"));
     }
-
-    fn show(
-        &mut self,
-        display: &Display,
-        canonical: &str,
-        words: &[crate::alliedware::commands::Word],
-    ) -> Vec<String> {
-        let net = lock(&self.net);
-        let peer = &net.peers[self.peer];
-        let value_of = |k: &str, min: usize| {
-            words
-                .iter()
-                .find(|w| abbrev(&w.key, k, min))
-                .and_then(|w| w.value.clone())
-        };
-        match display {
-            Display::IsakmpSa => render::isakmp_sa(&net, self.peer),
-            Display::IsakmpSaDetail => {
-                let id = value_of("sa", 2).and_then(|v| v.parse().ok());
-                render::isakmp_sa_detail(&net, self.peer, id)
-            }
-            Display::IsakmpExchange | Display::IsakmpExchangeDetail => {
-                render::isakmp_exchange(peer)
-            }
-            Display::IpsecSa => render::ipsec_sa(peer),
-            Display::IpsecSaDetail => {
-                let id = value_of("sa", 2).and_then(|v| v.parse().ok());
-                render::ipsec_sa_detail(peer, id)
-            }
-            Display::Counters => {
-                if canonical.contains("isakmp") {
-                    render::isakmp_counters(peer)
-                } else if let Some(p) = value_of("policy", 2) {
-                    if p.eq_ignore_ascii_case(super::scenario::POLICY) {
-                        render::policy_counters(peer, &p)
-                    } else {
-                        vec![format!("Error (3081030): Policy {p} does not exist.")]
-                    }
-                } else {
-                    render::ipsec_counters(peer)
-                }
-            }
-            Display::IpInterface => render::ip_interface(self.peer),
-            Display::Config => {
-                render::config(net.scenario, self.peer, value_of("dynamic", 2).as_deref())
-            }
-            Display::Log => render::log(peer, value_of("module", 3).as_deref()),
-            Display::DebugIpsec => {
-                // The commands `show debug ipsec` runs, one output after the other.
-                let mut all = Vec::new();
-                all.extend(render::config(net.scenario, self.peer, None));
-                all.extend(render::log(peer, None));
-                all.extend(render::ipsec_sa(peer));
-                all.extend(render::ipsec_sa_detail(peer, None));
-                all.extend(render::ipsec_counters(peer));
-                all.extend(render::policy_counters(peer, super::scenario::POLICY));
-                all.extend(render::isakmp_sa(&net, self.peer));
-                all.extend(render::isakmp_exchange(peer));
-                all.extend(render::isakmp_counters(peer));
-                all
-            }
-            Display::Other => {
-                let key = words.get(1).map(|w| w.key.as_str()).unwrap_or("");
-                if abbrev(key, "file", 2) {
-                    let name = words
-                        .get(1)
-                        .and_then(|w| w.value.clone())
-                        .unwrap_or_default();
-                    match self
-                        .files
-                        .iter()
-                        .find(|(n, _)| n.eq_ignore_ascii_case(&name))
-                    {
-                        Some((_, lines)) => lines.clone(),
-                        None if name.is_empty() => self
-                            .files
-                            .iter()
-                            .map(|(n, l)| format!("{n:<20} {} lines", l.len()))
-                            .collect(),
-                        None => vec![format!("Error (3034019): File {name} does not exist.")],
-                    }
-                } else if abbrev(key, "system", 2) {
-                    vec![
-                        String::new(),
-                        format!("Router System Status                              Time 10:00:00 Date 26-Nov-2026."),
-                        format!("Board       ID  Bay Board Name                         Rev   Serial number"),
-                        format!("Base        282     AR415S                             M1-0  58354{}", self.peer),
-                        format!("System Name ............................ {}", self.name()),
-                        format!("Scenario (simulated) ................... {}", net.scenario),
-                        String::new(),
-                    ]
-                } else {
-                    vec![format!(
-                        "Error (3035003): Unknown command \"{}\".",
-                        words
-                            .iter()
-                            .map(|w| w.key.clone())
-                            .collect::<Vec<_>>()
-                            .join(" ")
-                    )]
-                }
-            }
-        }
-    }
 }
 
 /// Commands the security officer must be re-authenticated for after `securedelay`.
@@ -671,6 +575,8 @@ fn is_security_command(cmd: &str) -> bool {
             || abbrev(&w.key, "debug", 3)
     })
 }
+
+mod show;
 
 #[cfg(test)]
 mod tests;

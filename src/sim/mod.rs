@@ -2,7 +2,9 @@
 //! consoles, the scenarios, and the servers that put a console on stdin/stdout, a tty or TCP.
 
 pub mod console;
+pub mod lan_ping;
 pub mod network;
+pub mod peer_config;
 pub mod render;
 pub mod scenario;
 pub mod serve;

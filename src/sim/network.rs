@@ -5,7 +5,7 @@
 //! invented in the IKEv1 vocabulary of ALLIEDWARE.md section 3, so the classifier and the
 //! screen have something realistic to work on; it is not a copy of the router's wording.
 
-use super::scenario::{Scenario, PEERS, POLICY};
+use super::scenario::{facts, local_address, Scenario, PEERS, POLICY};
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
@@ -65,6 +65,8 @@ pub struct Peer {
     pub counters: BTreeMap<&'static str, u64>,
     /// ISAKMP general counters.
     pub isakmp_counters: BTreeMap<&'static str, u64>,
+    /// Counters of the `action=permit` policy (`internet`): packets it let out in clear.
+    pub permit_counters: BTreeMap<&'static str, u64>,
     pub log: VecDeque<SimLog>,
     /// Debug lines: sequence number, simulated time made, text.
     pub debug: VecDeque<(u64, Duration, String)>,
@@ -114,6 +116,9 @@ impl Peer {
             ipsec_sas: Vec::new(),
             counters,
             isakmp_counters,
+            permit_counters: [("outPermitted", 0), ("inPermitted", 0)]
+                .into_iter()
+                .collect(),
             log: VecDeque::new(),
             debug: VecDeque::new(),
             debug_seq: 0,
@@ -184,7 +189,9 @@ impl Network {
             cookie_seed: 0x1a2b_3c4d,
         };
         match scenario {
-            Scenario::Healthy => {
+            // permit-first: the tunnel had been up before the permit policy went first (its
+            // SAs stay until they expire); nothing new reaches it now.
+            Scenario::Healthy | Scenario::PermitFirst => {
                 // As in the How To Note: the tunnel has been up for 970 seconds.
                 n.establish_ike(Duration::ZERO);
                 n.establish_ipsec(1_612_248_718, 992_095_719);
@@ -381,6 +388,12 @@ impl Network {
                 format!("ISAKMP: Exchange {id}: sending SA payload (MM1) to {peer}, state SASENT"),
             );
         }
+        if let Some(local) = local_address(self.scenario, 0) {
+            self.dbg(
+                0,
+                format!("ISAKMP: Exchange {id}: source address {local} (set ip local)"),
+            );
+        }
         self.log(
             0,
             "ISAK",
@@ -423,8 +436,12 @@ impl Network {
         let s = self.scenario;
         if n.phase == 1 && n.step == 1 {
             // Does the responder answer at all?
-            if s == Scenario::Phase1Stall || !self.peers[1].isakmp_enabled {
+            let wrong_source = s == Scenario::LocalAddressSet;
+            if s == Scenario::Phase1Stall || wrong_source || !self.peers[1].isakmp_enabled {
                 if let Some(&wait) = RETRANSMIT.get(n.retransmits) {
+                    if wrong_source && self.peers[1].isakmp_enabled {
+                        self.ike_from_wrong_address(n.retransmits > 0);
+                    }
                     if n.retransmits > 0 {
                         self.dbg(0, format!("ISAKMP: Exchange {ex1}: no response from {peer2}, retransmitting MM1 (attempt {} of 8)", n.retransmits));
                         self.peers[0].bump_isakmp("retryIkeAttemptsPh1");
@@ -447,6 +464,19 @@ impl Network {
         }
         let aggressive = s.aggressive();
         match (n.phase, n.step) {
+            (1, 1) if s == Scenario::Phase1ProposalMismatch => {
+                self.refuse_phase1_proposal(&n);
+                return;
+            }
+            (1, 3) | (1, 5) if s == Scenario::IdMismatch => {
+                self.reject_peer_id(&n);
+                return;
+            }
+            (2, 1) if s == Scenario::AddressesSwapped => {
+                self.set_state(0, ex1, "WAIT_HASH_SA_NONCE");
+                self.refuse_quick_ids(ex1);
+                return;
+            }
             (1, 1) => {
                 let id = self.next_exchange;
                 self.next_exchange += 1;
@@ -463,6 +493,9 @@ impl Network {
                     self.dbg(1, format!("ISAKMP: Exchange {id}: main mode proposal from {peer1} matched ISAKMP policy isakmp (peer=any, first by name)"));
                 }
                 self.dbg(1, format!("ISAKMP: Exchange {id}: SA proposal from {peer1} accepted: 3DES, SHA, group 2"));
+                if s == Scenario::IdMismatch {
+                    self.dbg(1, format!("ISAKMP: Exchange {id}: ID payload from {peer1} is KEY_ID {}, matches remoteid; sending SA, KE, nonce, ID ({}) and HASH_R", PEERS[0].name, PEERS[1].name));
+                }
                 if aggressive {
                     self.set_state(0, ex1, "SAKERECV");
                     self.set_state(1, id, "SAKEAUTHSENT");
@@ -564,7 +597,13 @@ impl Network {
                     peer: peer2.clone(),
                     kind: "QUICK",
                 });
-                self.dbg(0, format!("ISAKMP: Exchange {q}: quick mode started with {peer2}, proxy IDs 192.168.1.0/24 <-> 192.168.2.0/24"));
+                let ids = self.proxy_ids();
+                self.dbg(
+                    0,
+                    format!(
+                        "ISAKMP: Exchange {q}: quick mode started with {peer2}, proxy IDs {ids}"
+                    ),
+                );
                 self.neg = Some(Neg {
                     phase: 2,
                     step: 1,
@@ -640,7 +679,13 @@ impl Network {
                     peer: peer2.clone(),
                     kind: "QUICK",
                 });
-                self.dbg(0, format!("ISAKMP: Exchange {ex1}: quick mode started with {peer2}, proxy IDs 192.168.1.0/24 <-> 192.168.2.0/24"));
+                let ids = self.proxy_ids();
+                self.dbg(
+                    0,
+                    format!(
+                        "ISAKMP: Exchange {ex1}: quick mode started with {peer2}, proxy IDs {ids}"
+                    ),
+                );
                 n.step = 1;
             }
             _ => {
@@ -651,6 +696,12 @@ impl Network {
         // The negotiation goes on with its next message.
         n.at = self.now + STEP;
         self.neg = Some(n);
+    }
+
+    /// The proxy IDs Peer1 proposes in quick mode: its lad and rad.
+    fn proxy_ids(&self) -> String {
+        let s = self.scenario;
+        format!("{}/24 <-> {}/24", facts(s, 0).lan, facts(s, 1).lan)
     }
 
     fn schedule_quick(&mut self, secs: u64) {
@@ -702,6 +753,13 @@ impl Network {
                 self.last_heard = self.now;
             }
         }
+    }
+
+    /// The next heartbeat no later than `after` from now: the demo opens with debug on at
+    /// both ends, and its first screen should show the stream moving (the scenario's own
+    /// heartbeats are 20 s apart).
+    pub fn heartbeat_within(&mut self, after: Duration) {
+        self.next_heartbeat = self.next_heartbeat.min(self.now + after);
     }
 
     /// A debug line of the caller's (benchmarks time the stream with these).
@@ -768,13 +826,21 @@ impl Network {
     /// on the other LAN. Returns whether a reply came back; counters move as the packets
     /// would move them.
     pub fn lan_ping(&mut self, from: usize, target: &str) -> bool {
+        let from = from.min(1);
         let to = 1 - from;
-        let remote_lan = PEERS[to].lan.trim_end_matches(".0");
+        let s = self.scenario;
+        let remote_lan = facts(s, to).lan.trim_end_matches(".0");
         if target == PEERS[to].wan || target == PEERS[from].wan {
             return true; // plain WAN ping: no tunnel involved
         }
-        let own_lan = PEERS[from].lan.trim_end_matches(".0");
+        let own_lan = facts(s, from).lan.trim_end_matches(".0");
         if target.starts_with(own_lan) {
+            if s == Scenario::SameSubnet {
+                // The PC thinks the far PC is on its own LAN and asks for it there; nobody
+                // answers, and the router never sees the packet.
+                return target == facts(s, from).pc
+                    || target == super::scenario::lan_address(s, from);
+            }
             return true; // on the PC's own LAN: no tunnel involved
         }
         if !target.starts_with(remote_lan) {
@@ -787,6 +853,10 @@ impl Network {
     fn send_esp(&mut self, a: usize, b: usize) -> bool {
         let (wa, wb) = (Self::wan(a), Self::wan(b));
         if !self.peers[a].ipsec_enabled {
+            return false;
+        }
+        if self.leaves_in_clear(a) {
+            self.send_clear(a);
             return false;
         }
         self.peers[a].bump("outProcessStarted");
@@ -834,6 +904,8 @@ impl Network {
         true
     }
 }
+
+mod faults;
 
 #[cfg(test)]
 mod tests;

@@ -6,7 +6,11 @@
 //! are plausible inventions, marked as such, so the parsers meet realistic variety.
 
 use super::network::{Network, Peer};
-use super::scenario::{self, Scenario, PEERS, POLICY};
+use super::scenario::{
+    self, facts, ike_source, lan_address, local_address, Scenario, PEERS, POLICY,
+};
+
+pub mod dump;
 use std::time::Duration;
 
 /// Lay out a table: each column as wide as its widest cell plus two spaces, a rule under the
@@ -178,7 +182,13 @@ fn leaders(fields: &[(&str, String)], indent: usize) -> Vec<String> {
         .collect()
 }
 
-pub fn ipsec_sa_detail(peer: &Peer, id: Option<u32>) -> Vec<String> {
+pub fn ipsec_sa_detail(net: &Network, p: usize, id: Option<u32>) -> Vec<String> {
+    let peer = &net.peers[p];
+    let (lan, rlan) = (
+        facts(net.scenario, p).lan,
+        facts(net.scenario, 1 - p.min(1)).lan,
+    );
+    let range = |n: &str| format!("{n} - {}.255", n.trim_end_matches(".0"));
     let mut out = vec![String::new()];
     let sas: Vec<_> = peer
         .ipsec_sas
@@ -216,8 +226,8 @@ pub fn ipsec_sa_detail(peer: &Peer, id: Option<u32>) -> Vec<String> {
         out.push("Filters".into());
         out.extend(leaders(
             &[
-                ("Local address", "192.168.1.0 - 192.168.1.255".into()),
-                ("Remote address", "192.168.2.0 - 192.168.2.255".into()),
+                ("Local address", range(lan)),
+                ("Remote address", range(rlan)),
             ],
             2,
         ));
@@ -245,7 +255,7 @@ pub fn isakmp_sa_detail(net: &Network, p: usize, id: Option<u32>) -> Vec<String>
             &[
                 ("SA Id", s.id.to_string()),
                 ("Peer Address", s.peer.clone()),
-                ("Local Address", PEERS[p].wan.to_string()),
+                ("Local Address", ike_source(net.scenario, p).to_string()),
                 ("Policy Name", POLICY.to_string()),
                 (
                     "State",
@@ -349,11 +359,16 @@ pub fn isakmp_counters(peer: &Peer) -> Vec<String> {
     out
 }
 
-pub fn ip_interface(p: usize) -> Vec<String> {
-    let me = &PEERS[p];
-    let lan_addr = me.lan.trim_end_matches(".0").to_string() + ".1";
+pub fn ip_interface(s: Scenario, p: usize) -> Vec<String> {
+    let me = &PEERS[p.min(1)];
+    let lan_addr = lan_address(s, p);
+    // `set ip local` shows as the LOCAL interface's address (the How To Note wants "Not set").
+    let (local, local_mask) = match local_address(s, p) {
+        Some(a) => (a, "255.255.255.255"),
+        None => ("Not set", "Not set"),
+    };
     let rows = [
-        ("LOCAL", "---", "Not set", "Not set", "-"),
+        ("LOCAL", "---", local, local_mask, "-"),
         ("eth0", "Static", me.wan, "255.255.255.0", "1"),
         ("vlan1", "Static", lan_addr.as_str(), "255.255.255.0", "1"),
     ];
@@ -369,7 +384,7 @@ pub fn ip_interface(p: usize) -> Vec<String> {
             "{name:<15}{kind:<8}{addr:<17}{bc:<4}-   -     ---   --        Pass    --"
         ));
         out.push(format!(
-            "---            ---        {mask:<14}1500  -    ---  --         ---     ---"
+            "---            ---        {mask:<13} 1500  -    ---  --         ---     ---"
         ));
         out.push("On    none      none      -".into());
     }
@@ -381,7 +396,12 @@ pub fn config(s: Scenario, p: usize, which: Option<&str>) -> Vec<String> {
     let mut out = vec![String::new()];
     // `dynamic=ipsec` may be abbreviated (`dynam=ips`): compare the first letters.
     let key: Option<String> = which.map(|w| w.to_ascii_lowercase().chars().take(3).collect());
+    // `dynamic=ip` is the IP section alone, not also IPsec's.
+    let exact_ip = which.is_some_and(|w| w.eq_ignore_ascii_case("ip"));
     for (section, lines) in scenario::config(s, p) {
+        if exact_ip && section != "ip" {
+            continue;
+        }
         if key.as_deref().is_some_and(|k| !section.starts_with(k)) {
             continue;
         }
@@ -407,10 +427,9 @@ pub fn log(peer: &Peer, module: Option<&str>) -> Vec<String> {
         if want.as_deref().is_some_and(|w| !e.module.starts_with(w)) {
             continue;
         }
-        let t = 36_000 + e.at.as_secs();
-        let (h, m, s) = (t / 3600 % 24, t / 60 % 60, t % 60);
+        let t = crate::clock::hms_of_day(36_000 + e.at.as_secs());
         out.push(format!(
-            " 26 {h:02}:{m:02}:{s:02}   3 {:<5} {:<5} {:<6} {}",
+            " 26 {t}   3 {:<5} {:<5} {:<6} {}",
             e.module, e.kind, "INFO", e.message
         ));
     }

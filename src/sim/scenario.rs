@@ -1,6 +1,8 @@
 //! The simulator's scenarios, each behaving as the How To Note describes a failure class, and
-//! the configuration each peer holds in it.
+//! the facts each peer holds in it (addresses, `set ip local`, pre-shared keys); the
+//! configuration lines are in `peer_config.rs`.
 
+pub use super::peer_config::config;
 use std::fmt;
 use std::str::FromStr;
 
@@ -20,10 +22,24 @@ pub enum Scenario {
     SaAccumulation,
     /// Two `peer=any` policies on Peer2; main mode picks the wrong one.
     PolicySelection,
+    /// The ISAKMP policies' encryption differs (Peer2 DES, Peer1 3DES): main mode is refused
+    /// at message 2 with NO-PROPOSAL-CHOSEN.
+    Phase1ProposalMismatch,
+    /// Peer2's IPsec policy has lad/rad swapped: phase 1 up, quick mode fails on the IDs.
+    AddressesSwapped,
+    /// Aggressive mode; Peer1's remoteid is not Peer2's localid: phase 1 fails.
+    IdMismatch,
+    /// `set ip local` on Peer1 (not its WAN address): Peer2 sees IKE from the wrong address.
+    LocalAddressSet,
+    /// Peer1's `action=permit` policy comes before the `action=ipsec` one: pings leave
+    /// unencrypted and the IPsec counters stay still.
+    PermitFirst,
+    /// Both LANs are 192.168.1.0/24: traffic never reaches the tunnel.
+    SameSubnet,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 7] = [
+    pub const ALL: [Scenario; 13] = [
         Scenario::Healthy,
         Scenario::Phase1Stall,
         Scenario::PskMismatch,
@@ -31,6 +47,12 @@ impl Scenario {
         Scenario::SaOutOfStep,
         Scenario::SaAccumulation,
         Scenario::PolicySelection,
+        Scenario::Phase1ProposalMismatch,
+        Scenario::AddressesSwapped,
+        Scenario::IdMismatch,
+        Scenario::LocalAddressSet,
+        Scenario::PermitFirst,
+        Scenario::SameSubnet,
     ];
 
     pub fn name(self) -> &'static str {
@@ -42,6 +64,12 @@ impl Scenario {
             Scenario::SaOutOfStep => "sa-out-of-step",
             Scenario::SaAccumulation => "sa-accumulation",
             Scenario::PolicySelection => "policy-selection",
+            Scenario::Phase1ProposalMismatch => "phase1-proposal-mismatch",
+            Scenario::AddressesSwapped => "addresses-swapped",
+            Scenario::IdMismatch => "id-mismatch",
+            Scenario::LocalAddressSet => "local-address-set",
+            Scenario::PermitFirst => "permit-first",
+            Scenario::SameSubnet => "same-subnet",
         }
     }
 
@@ -55,11 +83,17 @@ impl Scenario {
             Scenario::SaOutOfStep => "Peer2 lost its SAs in a power cut; unknown SPIs arrive",
             Scenario::SaAccumulation => "aggressive mode, heartbeat mismatch; ISAKMP SAs pile up",
             Scenario::PolicySelection => "two peer=any policies; the wrong one is picked",
+            Scenario::Phase1ProposalMismatch => "ISAKMP encalg differs; main mode refused at MM2",
+            Scenario::AddressesSwapped => "Peer2's lad/rad swapped; quick mode fails on IDs",
+            Scenario::IdMismatch => "aggressive mode, IDs do not cross; phase 1 fails",
+            Scenario::LocalAddressSet => "set ip local on Peer1; IKE comes from a wrong address",
+            Scenario::PermitFirst => "permit policy before ipsec; pings leave unencrypted",
+            Scenario::SameSubnet => "both LANs are 192.168.1.0/24; nothing enters the tunnel",
         }
     }
 
     pub fn aggressive(self) -> bool {
-        self == Scenario::SaAccumulation
+        matches!(self, Scenario::SaAccumulation | Scenario::IdMismatch)
     }
 }
 
@@ -111,107 +145,66 @@ pub const PEERS: [PeerFacts; 2] = [
 
 pub const POLICY: &str = "wiz_Peer1 to Peer2";
 
-/// `show config dynamic` lines of one peer in a scenario, by section.
-pub fn config(s: Scenario, peer: usize) -> Vec<(&'static str, Vec<String>)> {
-    let me = &PEERS[peer];
-    let other = &PEERS[1 - peer];
-    let lan = me.lan;
-    let rlan = other.lan;
-    let mode = if s.aggressive() { "aggressive" } else { "main" };
-    let key = match (s, peer) {
-        (Scenario::PskMismatch, 1) => 2,
-        (Scenario::PolicySelection, 0) => 2,
-        _ => 1,
-    };
-    let heart = match (s, peer) {
-        (Scenario::SaAccumulation, 1) => "none",
-        (Scenario::SaOutOfStep, _) => "none",
-        _ => "both",
-    };
-    let sendd = if s == Scenario::SaAccumulation {
-        "false"
-    } else {
-        "true"
-    };
-    let mut isakmp = Vec::new();
-    if s == Scenario::PolicySelection && peer == 1 {
-        // The How To Note's example: two policies with peer=any that main mode cannot tell apart.
-        isakmp.push("create isakmp pol=isakmp peer=any key=1 mode=main natt=true".to_string());
-        isakmp.push("  encalg=3desouter".to_string());
-        isakmp.push("set isakmp pol=isakmp localid=example1 remoteid=ARRouter".to_string());
-        isakmp.push("set isakmp pol=isakmp sendn=true sendd=true".to_string());
-        isakmp.push("set isakmp pol=isakmp heart=both".to_string());
-        isakmp.push("create isakmp pol=isakmp2 peer=any key=2 mode=main natt=true".to_string());
-        isakmp.push("  encalg=3desouter".to_string());
-        isakmp.push("set isakmp pol=isakmp2 localid=example2 remoteid=WindowsVPN".to_string());
-        isakmp.push("set isakmp pol=isakmp2 sendn=true sendd=true".to_string());
-        isakmp.push("set isakmp pol=isakmp2 heart=none".to_string());
-    } else {
-        let peer_addr = if s == Scenario::SaAccumulation && peer == 1 {
-            "any"
-        } else {
-            other.wan
+/// A peer's facts in a scenario: the How To Note's, except in same-subnet, where Peer2's LAN
+/// is Peer1's subnet too (its PC at 192.168.1.200).
+pub fn facts(s: Scenario, peer: usize) -> PeerFacts {
+    let p = &PEERS[peer.min(1)];
+    if s == Scenario::SameSubnet && peer == 1 {
+        return PeerFacts {
+            name: p.name,
+            wan: p.wan,
+            lan: "192.168.1.0",
+            pc: "192.168.1.200",
         };
-        isakmp.push(format!(
-            "create isakmp policy=\"{POLICY}\" peer={peer_addr} key={key} mode={mode} natt=true"
-        ));
-        isakmp.push("  encalg=3desouter hashalg=sha".to_string());
-        isakmp.push(format!(
-            "set isakmp policy=\"{POLICY}\" localid={} remoteid={}",
-            me.name, other.name
-        ));
-        isakmp.push(format!(
-            "set isakmp policy=\"{POLICY}\" sendnotify=true senddeletes={sendd}"
-        ));
-        isakmp.push(format!("set isakmp policy=\"{POLICY}\" heart={heart}"));
     }
-    isakmp.push("enable isakmp".to_string());
+    PeerFacts {
+        name: p.name,
+        wan: p.wan,
+        lan: p.lan,
+        pc: p.pc,
+    }
+}
 
-    let pfs = if s == Scenario::Phase2Mismatch && peer == 1 {
-        " usepfskey=true group=2"
-    } else {
-        ""
-    };
-    let isa = if s == Scenario::PolicySelection && peer == 1 {
-        "isakmp2"
-    } else {
-        POLICY
-    };
-    let ipsec = vec![
-        "create ipsec sas=1 key=isakmp protocol=esp encalg=3desouter hashalg=sha".to_string(),
-        "create ipsec bundle=1 key=isakmp string=\"1\"".to_string(),
-        format!(
-            "create ipsec policy=\"{POLICY}\" interface=eth0 action=ipsec key=isakmp bundle=1 peeraddress={} isakmppolicy=\"{isa}\"{pfs}",
-            other.wan
-        ),
-        format!(
-            "set ipsec policy=\"{POLICY}\" lad={lan} lma=255.255.255.0 rad={rlan} rma=255.255.255.0 respondbadspi=false"
-        ),
-        "create ipsec policy=internet interface=eth0 action=permit".to_string(),
-        "enable ipsec".to_string(),
-    ];
-    let fw = vec![
-        "enable firewall".to_string(),
-        "create firewall policy=main".to_string(),
-        "add firewall policy=main interface=vlan1 type=private".to_string(),
-        "add firewall policy=main interface=eth0 type=public".to_string(),
-        format!(
-            "add firewall policy=main rule=1 action=allow interface=eth0 protocol=udp port=500 ip={} gblport=500",
-            me.wan
-        ),
-        format!(
-            "add firewall policy=main rule=2 action=allow interface=eth0 protocol=udp port=4500 ip={} gblport=4500",
-            me.wan
-        ),
-        "add firewall policy=main rule=3 action=nonat interface=eth0 protocol=all encapsulation=ipsec"
-            .to_string(),
-        format!(
-            "add firewall policy=main rule=4 action=nonat interface=vlan1 protocol=all ip={}-{} remoteip={}-{}",
-            lan.replace(".0", ".1"),
-            lan.replace(".0", ".254"),
-            rlan.replace(".0", ".1"),
-            rlan.replace(".0", ".254")
-        ),
-    ];
-    vec![("ipsec", ipsec), ("isakmp", isakmp), ("firewall", fw)]
+/// The router's own address on its LAN (`vlan1`).
+pub fn lan_address(s: Scenario, peer: usize) -> String {
+    let lan = facts(s, peer).lan;
+    format!("{}.1", lan.trim_end_matches(".0"))
+}
+
+/// The address `set ip local` gave the peer, if any (local-address-set: Peer1's own LAN
+/// address, as set so the router's own pings would go through the tunnel).
+pub fn local_address(s: Scenario, peer: usize) -> Option<&'static str> {
+    (s == Scenario::LocalAddressSet && peer == 0).then_some("192.168.1.1")
+}
+
+/// The address the peer's IKE messages leave from: its WAN address, or the `set ip local`
+/// address when one is set.
+pub fn ike_source(s: Scenario, peer: usize) -> &'static str {
+    local_address(s, peer).unwrap_or(PEERS[peer.min(1)].wan)
+}
+
+/// The ENCO key ids a peer holds: those its ISAKMP policies name.
+pub fn key_ids(s: Scenario, peer: usize) -> Vec<u32> {
+    match (s, peer) {
+        (Scenario::PskMismatch, 1) => vec![2],
+        (Scenario::PolicySelection, 0) => vec![2],
+        (Scenario::PolicySelection, 1) => vec![1, 2],
+        _ => vec![1],
+    }
+}
+
+/// SYNTHETIC pre-shared key values (`show enco key=N`), marked as such in the value itself.
+/// Key 1 and key 2 differ; each id has the same value on both peers. So the keys the two
+/// ends' policies name differ in psk-mismatch (Peer1 key 1, Peer2 key 2) and match elsewhere
+/// (policy-selection's Peer1 key 2 matches Peer2's isakmp2, not the isakmp policy main mode
+/// picks). Tests use these to prove the values never leave the comparison.
+pub fn psk_value(s: Scenario, peer: usize, key: u32) -> Option<&'static str> {
+    if !key_ids(s, peer).contains(&key) {
+        return None;
+    }
+    match key {
+        1 => Some("SYNTHETIC-sim-psk-k1-Wq7Rt2"),
+        2 => Some("SYNTHETIC-sim-psk-k2-Zm4Lp9"),
+        _ => None,
+    }
 }

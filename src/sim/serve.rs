@@ -220,7 +220,7 @@ pub async fn serve_telnet(
         let net = net.clone();
         let cfg = cfg.clone();
         tokio::spawn(async move {
-            let stream = crate::link::telnet::TelnetStream::server(tcp);
+            let stream = crate::telnet_codec::TelnetStream::server(tcp);
             let (r, w) = tokio::io::split(stream);
             let console = net.console(peer, Start::Login, cfg);
             // A dropped connection ends only that console.

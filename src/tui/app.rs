@@ -1,17 +1,21 @@
-//! The screen's state and what keys do to it. Pure: no terminal, no I/O. Requests for the
-//! routers are queued in `outbox` for the run loop to send; the panes render from this state.
+//! The screen's view state (focus, dialogs, selections, the line being typed) and what keys do:
+//! keys become the live room's `Action`s; the routers' state lives in the room, which the
+//! panes draw. No terminal, no I/O here.
 
 use super::debuglog::Entry;
 use super::input;
 use super::keymap::{Command, Context, Key, KeySequencer, Keymap, Step};
-use super::router::RouterView;
-use crate::console::session::{counters_command, Request};
-use crate::model::{CounterView, Phase, PingTally};
+use crate::live::{Action, Live, ReplayControl, RouterState};
+use crate::model::{Cmd, Phase};
 use std::time::{Duration, Instant};
+
+pub use crate::live::PingState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
     Tables,
+    /// Both ends compared (shown with two routers only).
+    Tunnel,
     Debug,
     Counters,
     Doctor,
@@ -19,8 +23,9 @@ pub enum Pane {
 }
 
 impl Pane {
-    pub const ORDER: [Pane; 5] = [
+    pub const ORDER: [Pane; 6] = [
         Pane::Tables,
+        Pane::Tunnel,
         Pane::Debug,
         Pane::Counters,
         Pane::Doctor,
@@ -30,6 +35,7 @@ impl Pane {
     pub fn context(self) -> Context {
         match self {
             Pane::Tables => Context::Tables,
+            Pane::Tunnel => Context::Tunnel,
             Pane::Debug => Context::Debug,
             Pane::Counters => Context::Counters,
             Pane::Doctor => Context::Doctor,
@@ -40,6 +46,7 @@ impl Pane {
     pub fn title(self) -> &'static str {
         match self {
             Pane::Tables => "SAs and exchanges",
+            Pane::Tunnel => "Tunnel",
             Pane::Debug => "Debug stream",
             Pane::Counters => "Counters",
             Pane::Doctor => "Doctor",
@@ -80,73 +87,6 @@ pub enum Input {
     Passthrough,
 }
 
-/// The reset, in the How To Note's order.
-pub const RESET: [&str; 4] = [
-    "disable ipsec",
-    "disable isakmp",
-    "enable isakmp",
-    "enable ipsec",
-];
-
-/// The show commands the command line completes.
-pub const KNOWN: &[&str] = &[
-    "show isakmp sa",
-    "show isakmp exchange",
-    "show isakmp counters",
-    "show isakmp policy",
-    "show ipsec sa",
-    "show ipsec policy",
-    "show ipsec counters",
-    "show ipsec sa counters",
-    "show ip interface",
-    "show config dynamic",
-    "show config dynamic=isakmp",
-    "show config dynamic=ipsec",
-    "show config dynamic=firewall",
-    "show log module=isakmp",
-    "show log module=ipsec",
-    "show debug ipsec",
-    "show enco key",
-    "show system",
-];
-
-/// Where a ping runs from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PingFrom {
-    /// This machine's `ping`.
-    Local,
-    /// The simulated PC on the router's LAN (demo).
-    SimLan,
-    /// The router's own `ping` (its output is read when the command ends).
-    Router,
-}
-
-/// A ping across the tunnel, as the counters pane shows it.
-#[derive(Debug, Clone, Default)]
-pub struct PingState {
-    pub target: String,
-    pub running: bool,
-    pub sent: u64,
-    pub replied: u64,
-    pub times_ms: Vec<f64>,
-    pub started: Option<Duration>,
-    pub ended: Option<Duration>,
-    pub error: Option<String>,
-}
-
-impl PingState {
-    pub fn tally(&self) -> PingTally {
-        PingTally {
-            sent: self.sent,
-            replied: self.replied,
-            running: self.running,
-            started_at: self.started,
-            ended_at: self.ended,
-            from_router: false,
-        }
-    }
-}
-
 pub struct DebugView {
     pub follow: bool,
     /// The selected line (index into the log), when frozen or searching.
@@ -156,10 +96,13 @@ pub struct DebugView {
     /// Long lines wrap (the default), or take one line each, scrolled by `hscroll` columns.
     pub wrap: bool,
     pub hscroll: usize,
+    /// Whose lines the merged stream of two ends shows: both (`None`) or one router's.
+    pub end: Option<usize>,
 }
 
 pub struct App {
-    pub routers: Vec<RouterView>,
+    /// The routers, their sessions and everything they read.
+    pub live: Live,
     pub current: usize,
     pub focus: Pane,
     pub zoom: bool,
@@ -172,47 +115,32 @@ pub struct App {
     pub sort: usize,
     pub doctor_row: usize,
     pub console_scroll: usize,
+    /// Rows scrolled in the tunnel pane, and how many it could scroll at the last frame (the
+    /// drawing sets it, as for `overlay_max_scroll`).
+    pub tunnel_scroll: usize,
+    pub tunnel_rows: std::cell::Cell<usize>,
     pub history: Vec<String>,
     history_pos: Option<usize>,
     pub keymap: Keymap,
     pub sequencer: KeySequencer,
     pub quit: bool,
-    pub outbox: Vec<(usize, Request)>,
-    /// Per router: the policy whose counters are shown, and their view.
-    pub policy: Vec<Option<String>>,
-    pub counters: Vec<CounterView>,
-    /// Per router: the counters reads already given to its view.
-    counters_seen: Vec<u64>,
-    pub ping: Vec<PingState>,
-    pub ping_from: PingFrom,
-    /// Ping start/stop asked for (the run loop starts or stops the pinger).
-    pub ping_request: Option<(usize, bool)>,
-    /// Demo: the scenario on screen, and one chosen to switch to.
-    pub scenario: Option<String>,
-    pub scenarios: Vec<(String, String)>,
-    pub switch_to: Option<String>,
-    pub message: Option<(String, Instant)>,
-    pub started: Instant,
-    pub capture: Option<String>,
-    /// `show debug ipsec` asked for (the run loop sends it and saves its output).
-    pub show_debug_request: bool,
-    /// The evidence bundle asked for.
-    pub bundle_request: bool,
-    /// A replay is on screen: its controls, for the run loop to pass on.
-    pub replaying: bool,
-    pub replay_commands: Vec<Command>,
-    /// Shown in the status bar during a replay: speed, paused, position.
-    pub replay_status: Option<String>,
+    /// What the screen itself has to say (the live room has its own notices).
+    pub note: Option<(String, Instant)>,
     /// How far the open help or detail can scroll at the last frame's size (the drawing
     /// sets it), so that Up after scrolling past the end moves at once.
     pub overlay_max_scroll: std::cell::Cell<u16>,
 }
 
 impl App {
-    pub fn new(routers: Vec<RouterView>, keymap: Keymap) -> Self {
-        let n = routers.len();
+    /// A screen over routers fed by hand (tests, screen snapshots): no session behind them.
+    pub fn new(routers: Vec<RouterState>, keymap: Keymap) -> Self {
+        Self::with_live(Live::detached(routers, Default::default()), keymap)
+    }
+
+    /// A screen over a live room.
+    pub fn with_live(live: Live, keymap: Keymap) -> Self {
         App {
-            routers,
+            live,
             current: 0,
             focus: Pane::Debug,
             zoom: false,
@@ -225,35 +153,21 @@ impl App {
                 filter: None,
                 wrap: true,
                 hscroll: 0,
+                end: None,
             },
             table: 0,
             table_row: 0,
             sort: 0,
             doctor_row: 0,
             console_scroll: 0,
+            tunnel_scroll: 0,
+            tunnel_rows: std::cell::Cell::new(0),
             history: Vec::new(),
             history_pos: None,
             keymap,
             sequencer: KeySequencer::default(),
             quit: false,
-            outbox: Vec::new(),
-            policy: vec![None; n],
-            counters: (0..n).map(|_| CounterView::new()).collect(),
-            counters_seen: vec![u64::MAX; n],
-            ping: vec![PingState::default(); n],
-            ping_from: PingFrom::Local,
-            ping_request: None,
-            scenario: None,
-            scenarios: Vec::new(),
-            switch_to: None,
-            message: None,
-            started: Instant::now(),
-            capture: None,
-            show_debug_request: false,
-            bundle_request: false,
-            replaying: false,
-            replay_commands: Vec::new(),
-            replay_status: None,
+            note: None,
             overlay_max_scroll: std::cell::Cell::new(u16::MAX),
         }
     }
@@ -267,68 +181,46 @@ impl App {
         }
     }
 
-    pub fn router(&self) -> &RouterView {
-        &self.routers[self.current.min(self.routers.len() - 1)]
+    /// The routers on screen.
+    pub fn routers(&self) -> &[RouterState] {
+        &self.live.routers
     }
 
-    fn send(&mut self, r: Request) {
-        self.outbox.push((self.current, r));
+    /// The router on screen. A screen always has one (an empty room gets a placeholder).
+    pub fn router(&self) -> &RouterState {
+        static NONE: std::sync::OnceLock<RouterState> = std::sync::OnceLock::new();
+        self.live
+            .routers
+            .get(self.current)
+            .or_else(|| self.live.routers.last())
+            .unwrap_or_else(|| NONE.get_or_init(|| RouterState::new("no router", 1)))
+    }
+
+    /// The newest message for the status bar: the screen's or the live room's.
+    pub fn message(&self) -> Option<&(String, Instant)> {
+        match (&self.note, &self.live.notice) {
+            (Some(a), Some(b)) => Some(if b.1 > a.1 { b } else { a }),
+            (a, b) => a.as_ref().or(b.as_ref()),
+        }
+    }
+
+    fn act(&mut self, a: Action) {
+        if !self.live.apply(a) {
+            self.quit = true;
+        }
     }
 
     fn say(&mut self, msg: impl Into<String>) {
-        self.message = Some((msg.into(), Instant::now()));
+        self.note = Some((msg.into(), Instant::now()));
     }
 
     pub fn clock(&self) -> Duration {
-        self.started.elapsed()
+        self.live.clock()
     }
 
-    /// The counters to show: the chosen policy, or the first with `action=ipsec`.
+    /// The policy whose counters router `idx` shows.
     pub fn chosen_policy(&self, idx: usize) -> Option<String> {
-        if let Some(p) = self.policy.get(idx).cloned().flatten() {
-            return Some(p);
-        }
-        self.routers.get(idx).and_then(|r| {
-            r.state
-                .snapshot
-                .config
-                .ipsec_policies
-                .iter()
-                .find(|p| p.is_ipsec())
-                .map(|p| p.name.clone())
-                .or_else(|| r.state.snapshot.ipsec_sas.first().map(|s| s.policy.clone()))
-        })
-    }
-
-    /// After a router's state changed: feed the counter view with the chosen policy's counters.
-    pub fn refresh_counters(&mut self, idx: usize) {
-        let Some(policy) = self.chosen_policy(idx) else {
-            return;
-        };
-        let cmd = counters_command(&policy);
-        let canonical = crate::alliedware::commands::recognise(&cmd).canonical;
-        let readings: Vec<_> = self.routers[idx]
-            .state
-            .snapshot
-            .counters
-            .iter()
-            .filter(|c| c.command == canonical)
-            .cloned()
-            .collect();
-        if readings.is_empty() {
-            return;
-        }
-        // One update per counters display read (an unchanged reading is an idle interval
-        // and counts too), never per event.
-        let reads = self.routers[idx].counters_reads;
-        if self.counters_seen.get(idx).copied() == Some(reads) {
-            return;
-        }
-        if let Some(seen) = self.counters_seen.get_mut(idx) {
-            *seen = reads;
-        }
-        let at = self.clock();
-        let _ = self.counters[idx].update(at, &readings);
+        self.live.routers.get(idx).and_then(|r| r.chosen_policy())
     }
 
     /// A key from the terminal.
@@ -360,7 +252,8 @@ impl App {
             return;
         }
         if let Some(bytes) = input::to_bytes(key) {
-            self.send(Request::Raw(bytes));
+            let router = self.current;
+            self.act(Action::Raw { router, bytes });
         }
     }
 
@@ -406,7 +299,8 @@ impl App {
             }
             Some(Command::Complete) if !searching => {
                 let low = text.to_ascii_lowercase();
-                let hits: Vec<&&str> = KNOWN.iter().filter(|k| k.starts_with(&low)).collect();
+                let known = self.live.opts.dialect.completions();
+                let hits: Vec<&&str> = known.iter().filter(|k| k.starts_with(&low)).collect();
                 match hits.as_slice() {
                     [one] => text = (**one).to_string(),
                     [] => {}
@@ -456,13 +350,12 @@ impl App {
             }
         }
         self.history_pos = None;
-        let cur = self.current;
-        self.routers[cur].user_command(&t);
         // The focus stays where it was: the answer goes to the console pane.
         if self.focus != Pane::Console {
             self.say(format!("sent: {t} (the answer is in the console pane)"));
         }
-        self.send(Request::Command(t));
+        let router = self.current;
+        self.act(Action::Command { router, text: t });
     }
 
     fn overlay_key(&mut self, key: Key) {
@@ -497,14 +390,14 @@ impl App {
             }
             Overlay::ConfirmReset => {
                 if cmd == Some(Command::Confirm) || yes {
-                    for c in RESET {
-                        self.send(Request::Command(c.to_string()));
+                    if self.live.routers.len() > 1 {
+                        self.act(Action::ResetAll);
+                        self.say("reset sent: both ends down, then both up together");
+                    } else {
+                        let router = self.current;
+                        self.act(Action::Reset { router });
+                        self.say("ISAKMP and IPsec reset sent");
                     }
-                    let cur = self.current;
-                    self.routers[cur].user_command(
-                        "reset: disable ipsec, disable isakmp, enable isakmp, enable ipsec",
-                    );
-                    self.say("ISAKMP and IPsec reset sent");
                     self.overlay = Overlay::None;
                 } else if cmd == Some(Command::Cancel) || no {
                     self.overlay = Overlay::None;
@@ -518,7 +411,7 @@ impl App {
                 }
             }
             Overlay::Scenarios { selected } => {
-                let n = self.scenarios.len().max(1);
+                let n = self.live.scenarios.len().max(1);
                 match cmd {
                     Some(Command::MoveDown) => {
                         self.overlay = Overlay::Scenarios {
@@ -537,8 +430,14 @@ impl App {
                         self.overlay = Overlay::Scenarios { selected: n - 1 }
                     }
                     Some(Command::Confirm) => {
-                        self.switch_to = self.scenarios.get(selected).map(|s| s.0.clone());
                         self.overlay = Overlay::None;
+                        if let Some(name) = self.live.scenarios.get(selected).map(|s| s.0.clone()) {
+                            self.act(Action::Scenario(name));
+                            self.current = 0;
+                            self.table_row = 0;
+                            self.doctor_row = 0;
+                            self.debug.selected = None;
+                        }
                     }
                     Some(Command::Cancel) | Some(Command::Scenario) => self.overlay = Overlay::None,
                     _ => {}
@@ -550,7 +449,7 @@ impl App {
 
     /// What a command does.
     pub fn on_command(&mut self, cmd: Command) {
-        if self.replaying
+        if self.live.replaying
             && matches!(
                 cmd,
                 Command::DebugToggle
@@ -568,11 +467,7 @@ impl App {
         }
         match cmd {
             Command::Quit => {
-                let debug_on = self
-                    .routers
-                    .iter()
-                    .any(|r| r.status.as_ref().is_some_and(|s| s.debug_on));
-                if debug_on && !self.replaying {
+                if self.live.debug_on() && !self.live.replaying {
                     self.overlay = Overlay::ConfirmQuit;
                 } else {
                     self.quit = true;
@@ -588,11 +483,18 @@ impl App {
                     .position(|p| *p == self.focus)
                     .unwrap_or(0);
                 let n = Pane::ORDER.len();
-                let j = if cmd == Command::FocusNext {
-                    (i + 1) % n
-                } else {
-                    (i + n - 1) % n
-                };
+                let mut j = i;
+                loop {
+                    j = if cmd == Command::FocusNext {
+                        (j + 1) % n
+                    } else {
+                        (j + n - 1) % n
+                    };
+                    // The tunnel pane is there with two routers only.
+                    if Pane::ORDER[j] != Pane::Tunnel || self.live.routers.len() > 1 {
+                        break;
+                    }
+                }
                 self.focus = Pane::ORDER[j];
             }
             Command::Zoom => self.zoom = !self.zoom,
@@ -601,34 +503,46 @@ impl App {
                 self.history_pos = None;
             }
             Command::DebugToggle => {
+                // With both ends of a tunnel on screen, one key turns debug on (or off) at
+                // both: a negotiation is read from both sides.
                 let on = self.router().status.as_ref().is_some_and(|s| s.debug_on);
-                self.send(Request::Debug(!on));
+                let n = self.live.routers.len();
+                for router in 0..n {
+                    self.act(Action::Debug { router, on: !on });
+                }
+                let cmd = self.live.opts.dialect.command(&Cmd::Debug(true));
+                let where_ = if n > 1 { " on both ends" } else { "" };
                 self.say(if on {
-                    "turning debug off"
+                    format!("turning debug off{where_}")
                 } else {
-                    "turning debug on (enable isakmp debug=all)"
+                    format!("turning debug on{where_} ({cmd})")
                 });
             }
             Command::PollNow => {
-                self.send(Request::PollNow);
+                let router = self.current;
+                self.act(Action::PollNow { router });
                 self.say("polling now");
             }
             Command::Reset => self.overlay = Overlay::ConfirmReset,
             Command::Baseline => {
-                let at = self.clock();
-                self.counters[self.current].set_baseline(at);
+                // Both ends count from the same moment, so their deltas tell one story.
+                for router in 0..self.live.routers.len().max(1) {
+                    self.act(Action::Baseline { router });
+                }
                 self.say("baseline set: deltas count from now");
             }
             Command::PingToggle => {
-                let running = self.ping[self.current].running;
-                self.ping_request = Some((self.current, !running));
+                let router = self.current;
+                let start = !self.router().ping.running;
+                self.act(Action::Ping { router, start });
             }
             Command::Scenario => {
-                if !self.scenarios.is_empty() {
+                if !self.live.scenarios.is_empty() {
                     let sel = self
+                        .live
                         .scenario
                         .as_ref()
-                        .and_then(|s| self.scenarios.iter().position(|x| &x.0 == s))
+                        .and_then(|s| self.live.scenarios.iter().position(|x| &x.0 == s))
                         .unwrap_or(0);
                     self.overlay = Overlay::Scenarios { selected: sel };
                 } else {
@@ -689,6 +603,23 @@ impl App {
                     None => "debug stream: every phase".into(),
                 });
             }
+            Command::EndFilter => {
+                let n = self.live.routers.len();
+                if n < 2 {
+                    self.say("one router: its debug lines are all there is");
+                } else {
+                    self.debug.end = match self.debug.end {
+                        None => Some(0),
+                        Some(i) if i + 1 < n => Some(i + 1),
+                        Some(_) => None,
+                    };
+                    let what = match self.debug.end {
+                        Some(i) => format!("{} only", self.live.routers[i].label),
+                        None => "both ends".to_string(),
+                    };
+                    self.say(format!("debug stream: {what}"));
+                }
+            }
             Command::TableNext => {
                 self.table = (self.table + 1) % 3;
                 self.table_row = 0;
@@ -713,27 +644,39 @@ impl App {
                 self.debug.search.clear();
             }
             Command::RouterNext => {
-                if self.routers.len() > 1 {
-                    self.current = (self.current + 1) % self.routers.len();
+                let n = self.live.routers.len();
+                if n > 1 {
+                    self.current = (self.current + 1) % n;
                     self.table_row = 0;
                     self.doctor_row = 0;
                     self.debug.selected = None;
-                    let label = self.routers[self.current].label.clone();
+                    let label = self.router().label.clone();
                     self.say(format!("showing {label}"));
                 }
             }
             Command::ShowDebugIpsec => {
-                self.show_debug_request = true;
+                let router = self.current;
+                self.act(Action::SupportDump { router });
                 self.say("running show debug ipsec (it takes a while on a slow line)");
             }
-            Command::Bundle => self.bundle_request = true,
+            Command::Bundle => {
+                let router = self.current;
+                self.act(Action::Bundle { router });
+            }
             Command::ReplayPause
             | Command::ReplayStep
             | Command::ReplayFaster
             | Command::ReplaySlower
             | Command::ReplayNext => {
-                if self.replaying {
-                    self.replay_commands.push(cmd);
+                if self.live.replaying {
+                    let c = match cmd {
+                        Command::ReplayPause => ReplayControl::Pause,
+                        Command::ReplayStep => ReplayControl::Step,
+                        Command::ReplayFaster => ReplayControl::Faster,
+                        Command::ReplaySlower => ReplayControl::Slower,
+                        _ => ReplayControl::Next,
+                    };
+                    self.act(Action::Replay(c));
                 } else {
                     self.say("that key is for replays (tunnelscope replay FILE)");
                 }
@@ -748,30 +691,8 @@ impl App {
     }
 
     fn cycle_policy(&mut self, forward: bool) {
-        let idx = self.current;
-        let names = self.routers[idx]
-            .state
-            .snapshot
-            .config
-            .encrypting_policies();
-        if names.is_empty() {
-            return;
-        }
-        let cur = self.chosen_policy(idx);
-        let i = cur
-            .and_then(|c| names.iter().position(|n| *n == c))
-            .unwrap_or(0);
-        let n = names.len();
-        let j = if forward {
-            (i + 1) % n
-        } else {
-            (i + n - 1) % n
-        };
-        self.policy[idx] = Some(names[j].clone());
-        self.counters[idx] = CounterView::new();
-        self.counters_seen[idx] = u64::MAX;
-        self.send(Request::SetPolicies(vec![names[j].clone()]));
-        self.refresh_counters(idx);
+        let router = self.current;
+        self.act(Action::CyclePolicy { router, forward });
     }
 
     fn search(&mut self, forward: bool) {
@@ -779,7 +700,7 @@ impl App {
             self.say("no search yet: / searches the debug stream");
             return;
         }
-        let r = &self.routers[self.current];
+        let r = self.router();
         let vis = r.debug.visible(self.debug.filter);
         let from = self
             .debug
@@ -837,6 +758,10 @@ impl App {
                 let n = self.router().console.len();
                 self.console_scroll = step(n, self.console_scroll, cmd, 10);
             }
+            Pane::Tunnel => {
+                let n = self.tunnel_rows.get().max(1);
+                self.tunnel_scroll = step(n, self.tunnel_scroll.min(n - 1), cmd, 10);
+            }
             Pane::Counters => self.say("the counters pane does not scroll (Tab moves the focus)"),
         }
     }
@@ -854,21 +779,23 @@ impl App {
         match self.focus {
             Pane::Tables => {
                 let s = &self.router().state.snapshot;
-                let cmd = match self.table {
-                    0 => s
-                        .ike_sas
-                        .get(self.table_row)
-                        .map(|x| format!("show isakmp sa={}", x.sa_id)),
+                let router = self.current;
+                let action = match self.table {
+                    0 => s.ike_sas.get(self.table_row).map(|x| Action::ShowIkeSa {
+                        router,
+                        id: x.sa_id,
+                    }),
                     2 => s
                         .ipsec_sas
                         .get(self.table_row)
-                        .map(|x| format!("show ipsec sa={}", x.sa_id)),
+                        .map(|x| Action::ShowIpsecSa {
+                            router,
+                            id: x.sa_id,
+                        }),
                     _ => None,
                 };
-                if let Some(c) = cmd {
-                    let cur = self.current;
-                    self.routers[cur].user_command(&c);
-                    self.send(Request::Command(c));
+                if let Some(a) = action {
+                    self.act(a);
                     self.focus = Pane::Console;
                 }
             }
@@ -892,7 +819,11 @@ impl App {
             Pane::Debug => {
                 let r = self.router();
                 if let Some(s) = self.debug.selected.and_then(|i| r.debug.get(i)) {
-                    let mut lines = vec![format!("{}  {}", s.at, s.text())];
+                    let mut lines = vec![format!(
+                        "{}  {}",
+                        crate::live::debuglog::show_stamp(s.at),
+                        s.text()
+                    )];
                     if let Entry::Line(e) = &s.entry {
                         lines.push(format!(
                             "phase {}, {}",

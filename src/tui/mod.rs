@@ -1,12 +1,13 @@
-//! The live console's screen: app state, actions, keymap, panes and rendering.
+//! The screen: view state, keys turned into the live room's actions, keymap, panes and
+//! rendering of the live room's state. It never touches a link or the simulator.
+
+/// The scrollback's entries, where the panes find them.
+pub use crate::live::debuglog;
 
 pub mod app;
-pub mod debuglog;
-pub mod evidence;
 pub mod input;
 pub mod keymap;
 pub mod panes;
-pub mod replay;
-pub mod router;
 pub mod run;
+pub mod theme;
 pub mod ui;

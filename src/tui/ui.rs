@@ -1,43 +1,37 @@
 //! Drawing the screen: a pure function of the app state. The layout adapts from 80x24 (panes
-//! stacked) to wide terminals (two columns); any pane can be zoomed.
+//! stacked) to wide terminals (two columns); any pane can be zoomed. With two routers, at 160
+//! columns and wider both ends are side by side (see `ends`); narrower, one end at a time
+//! under a one-line tunnel summary.
 
-use super::app::{App, Input, Overlay, Pane, RESET};
-use super::debuglog::Entry;
+use super::app::{App, Input, Overlay, Pane};
 use super::keymap::Context;
+use super::theme::{accent, dim, failure_style, phase_style, plural, selected_style};
 use crate::doctor::Severity as FindingSeverity;
-use crate::model::{Phase, Severity};
+use crate::model::Phase;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
-pub fn phase_style(p: Phase) -> Style {
-    match p {
-        Phase::One => Style::new().fg(Color::Cyan),
-        Phase::OneAndHalf => Style::new().fg(Color::Magenta),
-        Phase::Two => Style::new().fg(Color::Green),
-        Phase::Info => Style::new().fg(Color::Blue),
-        Phase::None => Style::new(),
-    }
-}
+mod ends;
 
 /// A pane's frame. The focused one is obvious without colour too: a thick border and a
 /// marker before its title.
-fn pane_block(app: &App, pane: Pane, title: String) -> Block<'static> {
-    let focused = app.focus == pane;
+pub(super) fn pane_block(app: &App, pane: Pane, title: String) -> Block<'static> {
+    framed(app.focus == pane, title)
+}
+
+/// A frame, focused or not.
+pub(super) fn framed(focused: bool, title: String) -> Block<'static> {
     let (style, border, title) = if focused {
         (
-            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+            accent().add_modifier(Modifier::BOLD),
             BorderType::Thick,
             format!(" ▶ {title} "),
         )
     } else {
-        (
-            Style::new().fg(Color::DarkGray),
-            BorderType::Plain,
-            format!(" {title} "),
-        )
+        (dim(), BorderType::Plain, format!(" {title} "))
     };
     Block::new()
         .borders(Borders::ALL)
@@ -50,6 +44,27 @@ fn pane_block(app: &App, pane: Pane, title: String) -> Block<'static> {
 pub fn draw(f: &mut Frame, app: &App) {
     let area = f.area();
     let [main, status] = Layout::vertical([Constraint::Min(3), Constraint::Length(2)]).areas(area);
+    let two = app.routers().len() > 1;
+    if two && !app.zoom && main.width >= ends::WIDE {
+        ends::draw(f, app, main);
+        draw_status(f, app, status);
+        draw_overlay(f, app, area);
+        return;
+    }
+    // One end at a time: with two routers, the tunnel's summary stays on the first line.
+    let main = if two && main.height > 1 {
+        let [summary, rest] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(main);
+        if let Some(t) = super::panes::tunnel::of_app(app) {
+            f.render_widget(
+                Paragraph::new(super::panes::tunnel::summary_line(&t)),
+                summary,
+            );
+        }
+        rest
+    } else {
+        main
+    };
     if app.zoom {
         draw_pane(f, app, app.focus, main);
     } else if main.width >= 110 {
@@ -69,7 +84,13 @@ pub fn draw(f: &mut Frame, app: &App) {
         ])
         .areas(right);
         draw_pane(f, app, Pane::Tables, tables);
-        draw_pane(f, app, Pane::Debug, debug);
+        // The tunnel pane, focused, takes the debug stream's place.
+        let middle = if app.focus == Pane::Tunnel {
+            Pane::Tunnel
+        } else {
+            Pane::Debug
+        };
+        draw_pane(f, app, middle, debug);
         draw_pane(f, app, Pane::Counters, counters);
         draw_pane(f, app, Pane::Doctor, doctor);
         draw_pane(f, app, Pane::Console, console);
@@ -141,17 +162,16 @@ fn draw_stacked(f: &mut Frame, app: &App, main: Rect) {
         main.width.saturating_sub(2)
     };
     let r = app.router();
-    let middle = if app.focus == Pane::Console {
-        Pane::Console
-    } else {
-        Pane::Debug
+    let middle = match app.focus {
+        Pane::Console | Pane::Tunnel => app.focus,
+        _ => Pane::Debug,
     };
     let wants = Wants {
         tables: tables::needs(app),
         counters: counters::needs(app, inner_w),
         doctor: doctor::needs(app, inner_w),
         middle_has_lines: match middle {
-            Pane::Console => true,
+            Pane::Console | Pane::Tunnel => true,
             _ => !r.debug.is_empty(),
         },
     };
@@ -165,7 +185,7 @@ fn draw_stacked(f: &mut Frame, app: &App, main: Rect) {
     draw_pane_in(f, app, Pane::Doctor, areas[3], compact);
 }
 
-fn draw_pane(f: &mut Frame, app: &App, pane: Pane, area: Rect) {
+pub(super) fn draw_pane(f: &mut Frame, app: &App, pane: Pane, area: Rect) {
     draw_pane_in(f, app, pane, area, false)
 }
 
@@ -190,10 +210,7 @@ fn draw_pane_in(f: &mut Frame, app: &App, pane: Pane, area: Rect, compact: bool)
                 Span::styled(" 1.5 ", phase_style(Phase::OneAndHalf)),
                 Span::styled(" 2 ", phase_style(Phase::Two)),
                 Span::styled(" info ", phase_style(Phase::Info)),
-                Span::styled(
-                    " failure ",
-                    Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
-                ),
+                Span::styled(" failure ", failure_style()),
             ])
             .right_aligned();
             let block = pane_block(app, pane, debug_title(app));
@@ -213,12 +230,25 @@ fn draw_pane_in(f: &mut Frame, app: &App, pane: Pane, area: Rect, compact: bool)
         Pane::Console => {
             super::panes::console::draw(f, app, area, pane_block(app, pane, console_title(app)))
         }
+        Pane::Tunnel => {
+            super::panes::tunnel::draw(f, app, area, pane_block(app, pane, tunnel_title(app)))
+        }
+    }
+}
+
+pub(super) fn tunnel_title(app: &App) -> String {
+    match app.routers() {
+        [a, b, ..] => format!("Tunnel: {} ⇄ {}", a.label, b.label),
+        _ => "Tunnel".into(),
     }
 }
 
 fn tables_title(app: &App) -> String {
-    let age = app
-        .router()
+    tables_title_of(app.router())
+}
+
+pub(super) fn tables_title_of(r: &crate::live::RouterState) -> String {
+    let age = r
         .data_age()
         .map(|d| format!(", read {}s ago", d.as_secs()))
         .unwrap_or_else(|| ", not read yet".into());
@@ -226,7 +256,11 @@ fn tables_title(app: &App) -> String {
 }
 
 fn debug_title(app: &App) -> String {
-    let r = app.router();
+    debug_title_of(app, app.router().debug.total())
+}
+
+/// The debug stream's title over `total` lines.
+pub(super) fn debug_title_of(app: &App, total: usize) -> String {
     let mode = if app.debug.follow {
         "following"
     } else {
@@ -249,7 +283,7 @@ fn debug_title(app: &App) -> String {
     };
     format!(
         "Debug stream: {}, {mode}{filter}{search}{wrap}",
-        plural(r.debug.total(), "line", "lines")
+        plural(total, "line", "lines")
     )
 }
 
@@ -285,24 +319,10 @@ fn console_title(app: &App) -> String {
     }
 }
 
-/// `1 error`, `2 errors`.
-pub fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
-pub fn verdict_style(s: Severity) -> Style {
-    match s {
-        Severity::Ok => Style::new().fg(Color::Green),
-        Severity::Warn => Style::new().fg(Color::Yellow),
-        Severity::Bad => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
-        Severity::Idle => Style::new().fg(Color::DarkGray),
-    }
-}
-
-fn draw_status(f: &mut Frame, app: &App, area: Rect) {
+pub(super) fn draw_status(f: &mut Frame, app: &App, area: Rect) {
     let r = app.router();
     let mut spans: Vec<Span> = Vec::new();
-    let sep = || Span::styled(" | ", Style::new().fg(Color::DarkGray));
+    let sep = || Span::styled(" | ", dim());
     match &r.status {
         Some(s) => {
             // Most needed first: a narrow terminal cuts the end of the line.
@@ -312,7 +332,7 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
             ));
             spans.push(sep());
             let login = match s.login {
-                crate::console::session::LoginState::LoggedIn => s
+                crate::live::LoginState::LoggedIn => s
                     .privilege
                     .map(|p| p.as_str().to_string())
                     .unwrap_or_else(|| "logged in".into()),
@@ -339,47 +359,52 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
         }
         None => spans.push(Span::raw(format!("{}: connecting...", r.label))),
     }
-    if let Some(sc) = &app.scenario {
+    if let Some(sc) = &app.live.scenario {
         spans.push(sep());
         spans.push(Span::styled(
             format!("demo: {sc}"),
             Style::new().fg(Color::Magenta),
         ));
     }
-    if let Some(r) = &app.replay_status {
+    if let Some(r) = &app.live.replay_status {
         spans.push(sep());
         spans.push(Span::styled(r.clone(), Style::new().fg(Color::Cyan)));
     }
-    if let Some(c) = &app.capture {
+    if let Some(c) = app.routers().first().and_then(|r| r.capture.as_ref()) {
         spans.push(sep());
-        spans.push(Span::raw(format!("capture {c}")));
+        let full = if app.live.capture_full(0) {
+            " (limit reached)"
+        } else {
+            ""
+        };
+        spans.push(Span::raw(format!("capture {}{full}", c.display())));
     }
-    if app.routers.len() > 1 {
+    if app.routers().len() > 1 {
         spans.push(sep());
         spans.push(Span::raw(format!(
             "router {}/{}",
             app.current + 1,
-            app.routers.len()
+            app.routers().len()
         )));
     }
     let second: Line = match &app.input {
         Input::Command(t) => Line::from(vec![
-            Span::styled(": ", Style::new().fg(Color::Yellow)),
+            Span::styled(": ", accent()),
             Span::raw(t.clone()),
-            Span::styled("█", Style::new().fg(Color::Yellow)),
+            Span::styled("█", accent()),
         ]),
         Input::Search(t) => Line::from(vec![
-            Span::styled("/", Style::new().fg(Color::Yellow)),
+            Span::styled("/", accent()),
             Span::raw(t.clone()),
-            Span::styled("█", Style::new().fg(Color::Yellow)),
+            Span::styled("█", accent()),
         ]),
-        _ => match &app.message {
+        _ => match app.message() {
             Some((m, t)) if t.elapsed().as_secs() < 5 => {
-                Line::from(Span::styled(m.clone(), Style::new().fg(Color::Yellow)))
+                Line::from(Span::styled(m.clone(), accent()))
             }
             _ => Line::from(Span::styled(
                 app.keymap.hints(app.key_context(), area.width as usize),
-                Style::new().fg(Color::DarkGray),
+                dim(),
             )),
         },
     };
@@ -397,7 +422,7 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
     )
 }
 
-fn draw_overlay(f: &mut Frame, app: &App, area: Rect) {
+pub(super) fn draw_overlay(f: &mut Frame, app: &App, area: Rect) {
     // What is drawn, and how it scrolls: a scrolled text, or a list kept on its selection.
     enum Scroll {
         Text(u16),
@@ -437,10 +462,7 @@ fn draw_overlay(f: &mut Frame, app: &App, area: Rect) {
                 Span::styled(" [1.5] XAUTH/mode config ", phase_style(Phase::OneAndHalf)),
                 Span::styled(" [2] quick mode ", phase_style(Phase::Two)),
                 Span::styled(" [info] notify/delete/heartbeat ", phase_style(Phase::Info)),
-                Span::styled(
-                    " failures ",
-                    Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
-                ),
+                Span::styled(" failures ", failure_style()),
             ]));
             (
                 "Help (Esc closes, arrows scroll)".into(),
@@ -454,12 +476,14 @@ fn draw_overlay(f: &mut Frame, app: &App, area: Rect) {
                 Line::from("This interrupts every VPN on the router while it renegotiates."),
                 Line::from(""),
             ];
-            lines.extend(RESET.iter().map(|c| {
-                Line::from(Span::styled(
-                    format!("    {c}"),
-                    Style::new().fg(Color::Yellow),
-                ))
-            }));
+            lines.extend(
+                app.live
+                    .opts
+                    .dialect
+                    .reset_sequence()
+                    .iter()
+                    .map(|c| Line::from(Span::styled(format!("    {c}"), accent()))),
+            );
             lines.push(Line::from(""));
             lines.push(Line::from("Enter or y: send them    Esc or n: cancel"));
             ("Reset ISAKMP and IPsec".into(), lines, Scroll::Text(0))
@@ -486,12 +510,13 @@ fn draw_overlay(f: &mut Frame, app: &App, area: Rect) {
         ),
         Overlay::Scenarios { selected } => {
             let lines = app
+                .live
                 .scenarios
                 .iter()
                 .enumerate()
                 .map(|(i, (name, desc))| {
                     let st = if i == *selected {
-                        Style::new().add_modifier(Modifier::REVERSED)
+                        selected_style()
                     } else {
                         Style::new()
                     };
@@ -541,7 +566,7 @@ fn draw_overlay(f: &mut Frame, app: &App, area: Rect) {
     let mut para = Paragraph::new(lines).scroll((offset, 0)).block(
         Block::bordered()
             .title(format!(" {title} "))
-            .border_style(Style::new().fg(Color::Yellow)),
+            .border_style(accent()),
     );
     if wrap {
         para = para.wrap(Wrap { trim: false });
@@ -580,47 +605,4 @@ fn wrapped_rows(lines: &[Line], width: usize) -> usize {
         .rev()
         .find(|&y| (0..w).any(|x| buf[(x, y)].bg == Color::Indexed(1)))
         .map_or(lines.len().min(1), |y| usize::from(y) + 1)
-}
-
-/// A one-line sparkline from values (eight levels of block characters).
-pub fn sparkline(values: impl Iterator<Item = u64>, width: usize) -> String {
-    let v: Vec<u64> = values.collect();
-    let v = &v[v.len().saturating_sub(width)..];
-    let max = v.iter().copied().max().unwrap_or(0);
-    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-    v.iter()
-        .map(|&x| {
-            if max == 0 || x == 0 {
-                ' '
-            } else {
-                BARS[((x * 7) / max) as usize]
-            }
-        })
-        .collect()
-}
-
-/// A table widget with the common look.
-pub fn table<'a>(header: Vec<&'a str>, rows: Vec<Row<'a>>, widths: Vec<Constraint>) -> Table<'a> {
-    Table::new(rows, widths)
-        .header(
-            Row::new(header)
-                .style(Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED)),
-        )
-        .column_spacing(1)
-}
-
-pub fn verdict_line(app: &App) -> Option<(Severity, String)> {
-    let v = app
-        .counters
-        .get(app.current)?
-        .verdict(Some(&app.ping[app.current].tally()));
-    Some((v.severity, v.headline().to_string()))
-}
-
-pub fn entry_style(e: &Entry) -> Style {
-    match e {
-        Entry::Mark(_) => Style::new().fg(Color::Black).bg(Color::Yellow),
-        Entry::Line(l) if l.failure => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
-        Entry::Line(l) => phase_style(l.phase),
-    }
 }

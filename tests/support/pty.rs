@@ -1,12 +1,15 @@
 //! A real pseudo-terminal pair for serial tests: the slave's path is the "device", the
 //! master is the other end of the cable.
 
+// Also taken on its own (`#[path = "support/pty.rs"]`) by test files that need only this
+// helper, where most of it is unused.
+#![allow(dead_code)]
+
 use std::os::fd::{FromRawFd, OwnedFd};
 
 pub struct Pty {
     pub master: OwnedFd,
     /// Kept open so the slave side exists until the test opens it by path.
-    #[allow(dead_code)]
     pub slave: OwnedFd,
     pub path: String,
 }
@@ -54,7 +57,6 @@ pub fn master_file(p: &Pty) -> tokio::fs::File {
 
 /// The master as two tokio files, one to read and one to write: a single tokio file cannot
 /// write while a read waits on the blocking pool.
-#[allow(dead_code)]
 pub fn master_halves(p: &Pty) -> (tokio::fs::File, tokio::fs::File) {
     (master_file(p), master_file(p))
 }

@@ -1,7 +1,6 @@
 //! Test harness: a real OpenSSH `sshd` on 127.0.0.1, started by a test with its own config,
 //! host keys, authorized key, pid and log files in a fresh temporary folder (removed, and the
-//! daemon killed, when the `Sshd` is dropped). Include it from a test file with
-//! `#[path = "support/sshd.rs"] mod sshd;`.
+//! daemon killed, when the `Sshd` is dropped). A test file takes it as `support::sshd`.
 //!
 //! What it needs, and does:
 //! - `/usr/sbin/sshd` and `ssh-keygen` (Debian: `apt-get install -y openssh-server`), and root,
@@ -17,6 +16,8 @@
 //! - A free port: taken from the kernel, and retried if another server grabbed it first, so
 //!   tests can run in parallel.
 
+// Also taken on its own (`#[path = "support/sshd.rs"]`) by test files that need only this
+// helper, where most of it is unused.
 #![allow(dead_code)]
 
 use std::fs;
@@ -48,6 +49,19 @@ impl SshdOptions {
             host_key_types: vec!["ed25519"],
             extra_config: Vec::new(),
         }
+    }
+
+    /// Serve host keys of these types, in this order.
+    pub fn host_keys(mut self, types: &[&'static str]) -> Self {
+        self.host_key_types = types.to_vec();
+        self
+    }
+
+    /// Add these `sshd_config` lines.
+    pub fn config<S: ToString>(mut self, lines: &[S]) -> Self {
+        self.extra_config
+            .extend(lines.iter().map(|l| l.to_string()));
+        self
     }
 }
 
@@ -380,6 +394,16 @@ impl Sshd {
     /// `[127.0.0.1]:PORT`, the server's name in known_hosts.
     pub fn known_hosts_name(&self) -> String {
         format!("[127.0.0.1]:{}", self.port)
+    }
+
+    /// Fails the test when a password reached the daemon (accepted or refused): a refused host
+    /// key must stop the login before any secret is sent.
+    pub fn assert_no_password_tried(&self) {
+        let log = self.log();
+        assert!(
+            !log.contains("Accepted password") && !log.contains("Failed password"),
+            "a password was tried: {log}"
+        );
     }
 
     /// The daemon's log so far (for failure messages).

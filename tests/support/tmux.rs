@@ -5,6 +5,9 @@
 //! tmux is required (`apt-get install tmux`; `tests/run.sh` installs it): without it the tests
 //! fail, they are never skipped. The server is killed when the value is dropped, also when the
 //! test fails.
+
+// Also taken on its own (`#[path = "support/tmux.rs"]`) by test files that need only this
+// helper, where most of it is unused.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};

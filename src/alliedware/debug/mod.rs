@@ -12,6 +12,7 @@ pub use tracker::Tracker;
 use crate::model::{Classification, ExchangeRef, Phase};
 use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use serde::Deserialize;
+use std::hash::Hasher;
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -207,7 +208,91 @@ pub struct Classifier {
     extract: Extract,
     /// Verdicts by line shape (see `shape_key`); only for the built-in rules, whose results
     /// do not depend on the values of long numbers except those kept verbatim.
-    cache: Option<std::sync::Mutex<std::collections::HashMap<String, Verdict>>>,
+    cache: Option<std::sync::Mutex<ShapeCache>>,
+}
+
+/// The verdict cache and the buffer its keys are built in (so a lookup allocates nothing).
+/// Two-way set associative, `CACHE_SLOTS` slots: a new shape goes first in its pair and moves
+/// the one there second (the second is dropped), so the few shapes a flood repeats stay while
+/// shapes seen once (a cookie, a hash) pass through. Each slot keeps its key buffer, so once
+/// warm the cache allocates nothing either.
+#[derive(Debug, Default)]
+struct ShapeCache {
+    slots: Vec<Option<(Vec<u8>, Verdict)>>,
+    key: Vec<u8>,
+}
+
+impl ShapeCache {
+    /// The first slot of the key's pair.
+    fn pair(key: &[u8]) -> usize {
+        let mut h = FastHasher::default();
+        h.write(key);
+        // The high bits of a multiplicative hash are the well-mixed ones.
+        ((h.finish() >> 32) as usize & (CACHE_SLOTS - 1)) & !1
+    }
+
+    fn get(&self) -> Option<Verdict> {
+        let at = Self::pair(&self.key);
+        self.slots.get(at..at + 2)?.iter().find_map(|s| match s {
+            Some((k, v)) if *k == self.key => Some(*v),
+            _ => None,
+        })
+    }
+
+    fn insert(&mut self, v: Verdict) {
+        if self.slots.is_empty() {
+            self.slots.resize(CACHE_SLOTS, None);
+        }
+        let at = Self::pair(&self.key);
+        self.slots.swap(at, at + 1);
+        match &mut self.slots[at] {
+            Some((k, old)) => {
+                k.clear();
+                k.extend_from_slice(&self.key);
+                *old = v;
+            }
+            empty => *empty = Some((self.key.clone(), v)),
+        }
+    }
+}
+
+/// A fast non-cryptographic hash for the cache keys (the FxHash of rustc): the keys are
+/// line shapes from the input, and a flooded cache only costs a `clear`, so SipHash's
+/// resistance to chosen collisions buys nothing here and costs a tenth of the run.
+#[derive(Debug, Default, Clone, Copy)]
+struct FastHasher(u64);
+
+impl FastHasher {
+    const K: u64 = 0xf135_7aea_2e62_a9c5;
+
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(26) ^ w).wrapping_mul(Self::K);
+    }
+}
+
+impl Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 59));
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 impl Clone for Classifier {
@@ -224,8 +309,12 @@ impl Clone for Classifier {
     }
 }
 
-/// Verdicts kept at most; the cache is emptied when it is full.
-const CACHE_MAX: usize = 8192;
+/// Verdicts kept at most (a power of two).
+const CACHE_SLOTS: usize = 8192;
+
+/// Lines longer than this are not cached: a debug line is a few hundred bytes, and the
+/// cache's memory stays within `CACHE_SLOTS` times this.
+const CACHE_LINE_MAX: usize = 512;
 
 /// Numbers that the built-in rules tell apart by value (the status notifies), kept verbatim.
 const KEEP_NUMBERS: [&str; 4] = ["24576", "24578", "36136", "36137"];
@@ -234,27 +323,64 @@ const KEEP_NUMBERS: [&str; 4] = ["24576", "24578", "36136", "36137"];
 /// SPIs, addresses' octets, sequence numbers) become `#`, except those the rules read by
 /// value (runs of zeros, and the status notify numbers). A debug flood repeats a few shapes
 /// with other numbers, so many lines are then classified by one lookup.
-fn shape_key(line: &str, key: &mut String) {
+fn shape_key(line: &[u8], key: &mut Vec<u8>) {
+    // Written by index into a buffer as long as the line (a key is never longer), eight
+    // bytes at a time up to the next digit: this runs on every line of a debug flood.
     key.clear();
-    let b = line.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
+    key.resize(line.len(), 0);
+    let out = &mut key[..];
+    let (mut i, mut j) = (0, 0);
+    while i < line.len() {
+        if let Some(w) = line.get(i..i + 8) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(w);
+            let m = digit_mask(u64::from_le_bytes(word));
+            // The bytes before the first digit are kept as they are (all eight may be
+            // copied: `j <= i`, and the bytes past the digit are written again below).
+            out[j..j + 8].copy_from_slice(w);
+            let k = if m == 0 {
+                8
+            } else {
+                (m.trailing_zeros() / 8) as usize
+            };
+            i += k;
+            j += k;
+            if k == 8 {
+                continue;
+            }
+        } else if !line[i].is_ascii_digit() {
+            out[j] = line[i];
+            i += 1;
+            j += 1;
+            continue;
+        }
         let start = i;
-        let digits = b[i].is_ascii_digit();
-        while i < b.len() && b[i].is_ascii_digit() == digits {
+        while i < line.len() && line[i].is_ascii_digit() {
             i += 1;
         }
         let run = &line[start..i];
-        if digits
-            && run.len() >= 3
-            && !KEEP_NUMBERS.contains(&run)
-            && run.bytes().any(|d| d != b'0')
+        if run.len() >= 3
+            && run.iter().any(|&d| d != b'0')
+            && !KEEP_NUMBERS.iter().any(|k| k.as_bytes() == run)
         {
-            key.push('#');
+            out[j] = b'#';
+            j += 1;
         } else {
-            key.push_str(run);
+            for &d in run {
+                out[j] = d;
+                j += 1;
+            }
         }
     }
+    key.truncate(j);
+}
+
+/// The high bit of each byte of `w` that is an ASCII digit (0x30..=0x39), eight at once (the
+/// "has between" bit trick: exact per byte, no carry or borrow crosses a byte).
+fn digit_mask(w: u64) -> u64 {
+    const L: u64 = 0x0101_0101_0101_0101;
+    let low = w & (L * 0x7f);
+    ((L * (0x7f + 0x3a) - low) & !w & (low + L * (0x7f - 0x2f))) & (L * 0x80)
 }
 
 fn build_regex(p: &str) -> Result<Regex, regex::Error> {
@@ -326,6 +452,9 @@ impl Classifier {
         let mut extract_def = None;
         for (text, file) in sources {
             let parsed = parse_file(text, file)?;
+            // The built-in rules are checked one by one by a test; compiling each alone here
+            // too would double the start-up time (the set below compiles them all anyway).
+            let checked = *text == BUILTIN_RULES;
             for (i, r) in parsed.rule.into_iter().enumerate() {
                 let err = |message: String| RulesError::Rule {
                     file: file.to_string(),
@@ -341,7 +470,9 @@ impl Classifier {
                     })?),
                     None => None,
                 };
-                build_regex(&r.pattern).map_err(|e| err(e.to_string()))?;
+                if !checked {
+                    build_regex(&r.pattern).map_err(|e| err(e.to_string()))?;
+                }
                 let context = match &r.context {
                     Some(c) => Some(Context::parse(c).ok_or_else(|| {
                         err(format!(
@@ -376,7 +507,7 @@ give-up, proof, auth-failed, message)"
                 });
             }
             if let Some(s) = parsed.shape {
-                for p in &s.patterns {
+                for p in s.patterns.iter().filter(|_| !checked) {
                     build_regex(p).map_err(|e| RulesError::Syntax {
                         file: file.to_string(),
                         message: format!("shape pattern {p:?}: {e}"),
@@ -437,21 +568,27 @@ give-up, proof, auth-failed, message)"
 
     /// One pass over a line: its phase and failure flag, and whether it may start a display.
     pub fn scan(&self, line: &str) -> Verdict {
-        let Some(cache) = &self.cache else {
+        let Some(cache) = self.cache.as_ref().filter(|_| line.len() <= CACHE_LINE_MAX) else {
             return self.scan_uncached(line);
         };
-        let mut key = String::with_capacity(line.len());
-        shape_key(line, &mut key);
         // Only what the rules read is in the key: a line's digits in short runs and its text.
-        if let Some(v) = cache.lock().ok().and_then(|c| c.get(&key).copied()) {
-            return v;
+        // One lock for the lookup (the key is built in the cache's own buffer); the rules run
+        // outside it, and a second lock stores their verdict.
+        {
+            let Ok(mut c) = cache.lock() else {
+                return self.scan_uncached(line);
+            };
+            let c = &mut *c;
+            shape_key(line.as_bytes(), &mut c.key);
+            if let Some(v) = c.get() {
+                return v;
+            }
         }
         let v = self.scan_uncached(line);
         if let Ok(mut c) = cache.lock() {
-            if c.len() >= CACHE_MAX {
-                c.clear();
-            }
-            c.insert(key, v);
+            // Built again: another thread may have used the buffer in between.
+            shape_key(line.as_bytes(), &mut c.key);
+            c.insert(v);
         }
         v
     }
@@ -617,15 +754,92 @@ mod tests;
 #[cfg(test)]
 mod shape_tests {
     use super::*;
+    use proptest::prelude::Strategy;
+
+    /// The shape key as first written, a byte at a time: the fast one must agree.
+    fn slow_shape_key(line: &[u8]) -> Vec<u8> {
+        let mut key = Vec::new();
+        let mut i = 0;
+        while i < line.len() {
+            let start = i;
+            let digits = line[i].is_ascii_digit();
+            while i < line.len() && line[i].is_ascii_digit() == digits {
+                i += 1;
+            }
+            let run = &line[start..i];
+            if digits
+                && run.len() >= 3
+                && !KEEP_NUMBERS.iter().any(|k| k.as_bytes() == run)
+                && run.iter().any(|&d| d != b'0')
+            {
+                key.push(b'#');
+            } else {
+                key.extend_from_slice(run);
+            }
+        }
+        key
+    }
+
+    #[test]
+    fn digit_mask_every_byte_in_every_lane() {
+        for b in 0..=255u8 {
+            for lane in 0..8 {
+                // The other lanes hold bytes next to the digits' range, and high bytes.
+                for fill in [b'/', b':', 0x00, 0xff, 0xb0, b'a', b'0', b'9'] {
+                    let mut w = [fill; 8];
+                    w[lane] = b;
+                    let expected = if b.is_ascii_digit() {
+                        0x80u64 << (lane * 8)
+                    } else {
+                        0
+                    } | if fill.is_ascii_digit() {
+                        !(0xffu64 << (lane * 8)) & (0x0101_0101_0101_0101 * 0x80)
+                    } else {
+                        0
+                    };
+                    assert_eq!(
+                        digit_mask(u64::from_le_bytes(w)),
+                        expected,
+                        "byte {b:#x} in lane {lane} among {fill:#x}"
+                    );
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_shape_key_is_the_slow_one(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    "[0-9]{1,7}",
+                    "24576|24578|36136|36137|0000|00",
+                    "[a-zA-Z .:/\\[\\]-]{1,12}",
+                    proptest::string::bytes_regex("[\\x00-\\xff]{1,9}")
+                        .unwrap()
+                        .prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
+                ],
+                0..24,
+            )
+        ) {
+            let line = parts.concat();
+            let mut key = vec![b'x'; 3];
+            shape_key(line.as_bytes(), &mut key);
+            proptest::prop_assert_eq!(key, slow_shape_key(line.as_bytes()));
+        }
+    }
 
     #[test]
     fn shapes_keep_what_rules_read() {
-        let mut k = String::new();
+        let mut k = Vec::new();
         shape_key(
-            "Exchange 348: MM1 to 200.200.200.1 notify 14 24578 msgid 0000",
+            b"Exchange 348: MM1 to 200.200.200.1 notify 14 24578 msgid 0000",
             &mut k,
         );
-        assert_eq!(k, "Exchange #: MM1 to #.#.#.1 notify 14 24578 msgid 0000");
+        assert_eq!(
+            String::from_utf8_lossy(&k),
+            "Exchange #: MM1 to #.#.#.1 notify 14 24578 msgid 0000"
+        );
         // Lines of one shape get the verdict of a line of that shape, cached or not.
         let c = Classifier::builtin();
         for l in [

@@ -10,6 +10,14 @@ fn c(line: &str) -> (Phase, bool) {
 #[test]
 fn builtin_rules_compile() {
     assert!(Classifier::builtin().rule_count() > 20);
+    // `from_sources` compiles the built-in rules only as one set (start-up time): each
+    // pattern is checked alone here, so a bad one is named.
+    for (name, p) in Classifier::builtin().patterns() {
+        assert!(super::build_regex(p).is_ok(), "rule {name}: {p}");
+    }
+    for p in Classifier::builtin().shape_patterns() {
+        assert!(super::build_regex(p).is_ok(), "shape {p}");
+    }
 }
 
 #[test]

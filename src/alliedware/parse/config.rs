@@ -4,7 +4,8 @@
 
 use crate::alliedware::commands::{abbrev, looks_like_command, split_words, Word};
 use crate::model::{
-    Config, FirewallInterface, FirewallPolicy, FirewallRule, IkePolicy, IpsecPolicy, SourceLine,
+    Config, FirewallInterface, FirewallPolicy, FirewallRule, IkePolicy, IpsecPolicy, IpsecSaSpec,
+    SourceLine,
 };
 
 /// Which parts of the configuration a display covered.
@@ -86,6 +87,21 @@ const IPSEC_KEYS: &[(&str, usize)] = &[
     ("udptunnel", 4),
     ("usepfskey", 4),
     ("group", 2),
+];
+
+/// `create ipsec saspecification=...` and `create ipsec bundlespecification=...`.
+const SPEC_KEYS: &[(&str, usize)] = &[
+    ("saspecification", 2),
+    ("bundlespecification", 4),
+    ("keymanagement", 3),
+    ("protocol", 4),
+    ("encalg", 3),
+    ("hashalg", 4),
+    ("compalg", 4),
+    ("mode", 3),
+    ("string", 3),
+    ("expirybytes", 7),
+    ("expiryseconds", 7),
 ];
 
 const FIREWALL_KEYS: &[(&str, usize)] = &[
@@ -180,10 +196,97 @@ fn set_ipsec(p: &mut IpsecPolicy, key: &str, v: &str) {
         "rmask" => p.rmask = s(),
         "respondbadspi" => p.respondbadspi = boolean(v),
         "position" => p.position = v.parse().ok(),
+        "bundlespecification" => p.bundle = s(),
+        "usepfskey" => p.pfs = boolean(v),
+        "group" => p.pfs_group = s(),
         _ => {}
     }
     p.params.retain(|(k, _)| k != key);
     p.params.push((key.to_string(), v.to_string()));
+}
+
+fn set_spec(p: &mut IpsecSaSpec, key: &str, v: &str) {
+    let s = || Some(v.to_string());
+    match key {
+        "protocol" => p.protocol = s(),
+        "encalg" => p.encalg = s(),
+        "hashalg" => p.hashalg = s(),
+        _ => {}
+    }
+    p.params.retain(|(k, _)| k != key);
+    p.params.push((key.to_string(), v.to_string()));
+}
+
+/// A bundle specification: its id and the string naming its SA specifications.
+#[derive(Debug, Clone)]
+struct Bundle {
+    id: u32,
+    string: Option<String>,
+}
+
+/// The SA specification ids a bundle string names, in order (`"1"`, `"1 and 2"`, `"1,2"`).
+fn spec_ids(string: &str) -> Vec<u32> {
+    string
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|t| t.parse().ok())
+        .collect()
+}
+
+/// `create|set|destroy ipsec saspecification=N ...` or `... bundlespecification=N ...`; false
+/// when the line is neither.
+fn spec_line(
+    words: &[Word],
+    destroy: bool,
+    line: usize,
+    specs: &mut Vec<IpsecSaSpec>,
+    bundles: &mut Vec<Bundle>,
+) -> bool {
+    let ps = params(words, SPEC_KEYS);
+    let Some((kind, id)) = ps.first().cloned() else {
+        return false;
+    };
+    let Ok(id) = id.trim().parse::<u32>() else {
+        return false;
+    };
+    match kind.as_str() {
+        "saspecification" => {
+            let i = match specs.iter().position(|s| s.id == id) {
+                Some(i) => i,
+                None => {
+                    specs.push(IpsecSaSpec {
+                        id,
+                        line,
+                        ..Default::default()
+                    });
+                    specs.len() - 1
+                }
+            };
+            if destroy {
+                specs.remove(i);
+                return true;
+            }
+            for (k, v) in ps.iter().skip(1) {
+                set_spec(&mut specs[i], k, v);
+            }
+            true
+        }
+        "bundlespecification" => {
+            bundles.retain(|b| b.id != id || !destroy);
+            if destroy {
+                return true;
+            }
+            let string = ps
+                .iter()
+                .find(|(k, _)| k == "string")
+                .map(|(_, v)| v.clone());
+            match bundles.iter_mut().find(|b| b.id == id) {
+                Some(b) => b.string = string.or(b.string.take()),
+                None => bundles.push(Bundle { id, string }),
+            }
+            true
+        }
+        _ => false,
+    }
 }
 
 fn set_rule(r: &mut FirewallRule, key: &str, v: &str) {
@@ -281,6 +384,8 @@ pub fn parse(lines: &[SourceLine]) -> (Config, Vec<SourceLine>) {
     // IPsec policy order per interface, as names; rebuilt into the list at the end.
     let mut order: Vec<(String, Vec<String>)> = Vec::new();
     let mut ipsec: Vec<IpsecPolicy> = Vec::new();
+    let mut specs: Vec<IpsecSaSpec> = Vec::new();
+    let mut bundles: Vec<Bundle> = Vec::new();
     for l in join_lines(lines) {
         cfg.lines_read += 1;
         let words = split_words(&l.text);
@@ -337,7 +442,15 @@ pub fn parse(lines: &[SourceLine]) -> (Config, Vec<SourceLine>) {
                 cfg.ipsec_enabled = Some(false);
             } else if words[1].value.is_none() && is_mod("ipsec", 3) && words.len() > 2 {
                 let Some(name) = named(IPSEC_KEYS) else {
-                    // `create ipsec sas`, `create ipsec bundle` ...: kept, not needed.
+                    // `create ipsec sas=1 ...`, `create ipsec bundle=1 ...`: the proposal of
+                    // phase 2. Anything else of the module is not needed.
+                    spec_line(
+                        &words[2..],
+                        is_verb("destroy", 3),
+                        l.number,
+                        &mut specs,
+                        &mut bundles,
+                    );
                     continue;
                 };
                 let ps = params(&words[2..], IPSEC_KEYS);
@@ -497,6 +610,24 @@ pub fn parse(lines: &[SourceLine]) -> (Config, Vec<SourceLine>) {
         }
     }
     cfg.ipsec_policies.append(&mut ipsec);
+    // Each policy's bundle, resolved into the SA specifications it names.
+    for p in &mut cfg.ipsec_policies {
+        let Some(id) = p
+            .bundle
+            .as_deref()
+            .and_then(|b| b.trim().parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Some(bundle) = bundles.iter().find(|b| b.id == id) else {
+            continue;
+        };
+        p.bundle_string = bundle.string.clone();
+        p.sa_specs = spec_ids(bundle.string.as_deref().unwrap_or(""))
+            .into_iter()
+            .filter_map(|n| specs.iter().find(|s| s.id == n).cloned())
+            .collect();
+    }
     (cfg, unknown)
 }
 
@@ -608,6 +739,83 @@ mod tests {
         assert_eq!(fw.rules[1].gblport.as_deref(), Some("4500"));
         assert_eq!(fw.rules[2].encapsulation.as_deref(), Some("ipsec"));
         assert_eq!(cfg.ip_local.as_deref(), Some("10.1.1.1"));
+    }
+
+    /// The simulator's `show config dynamic=ipsec` (src/sim/scenario.rs), Peer2 of
+    /// phase2-mismatch: the bundle resolves to its SA specification, PFS is read.
+    #[test]
+    fn bundle_sa_specification_and_pfs() {
+        let (cfg, unknown) = parse(&src(
+            "create ipsec sas=1 key=isakmp protocol=esp encalg=3desouter hashalg=sha\n\
+             create ipsec bundle=1 key=isakmp string=\"1\"\n\
+             create ipsec policy=\"wiz_Peer1 to Peer2\" interface=eth0 action=ipsec key=isakmp bundle=1 peeraddress=200.200.200.2 isakmppolicy=\"wiz_Peer1 to Peer2\" usepfskey=true group=2\n\
+             set ipsec policy=\"wiz_Peer1 to Peer2\" lad=192.168.2.0 lma=255.255.255.0 rad=192.168.1.0 rma=255.255.255.0 respondbadspi=false\n\
+             create ipsec policy=internet interface=eth0 action=permit\n\
+             enable ipsec\n",
+        ));
+        assert!(unknown.is_empty(), "{unknown:?}");
+        let p = &cfg.ipsec_policies[0];
+        assert_eq!(p.bundle.as_deref(), Some("1"));
+        assert_eq!(p.bundle_string.as_deref(), Some("1"));
+        assert_eq!(p.pfs, Some(true));
+        assert_eq!(p.pfs_group.as_deref(), Some("2"));
+        assert_eq!(p.sa_specs.len(), 1);
+        let spec = &p.sa_specs[0];
+        assert_eq!(spec.id, 1);
+        assert_eq!(spec.protocol.as_deref(), Some("esp"));
+        assert_eq!(spec.encalg.as_deref(), Some("3desouter"));
+        assert_eq!(spec.hashalg.as_deref(), Some("sha"));
+        assert_eq!(spec.line, 1);
+        assert_eq!(cfg.ipsec_policies[1].pfs, None);
+        assert!(cfg.ipsec_policies[1].sa_specs.is_empty());
+    }
+
+    /// The reference's spelling (capitals, full keywords), a bundle of two specifications,
+    /// PFS set afterwards, a specification changed and one destroyed.
+    #[test]
+    fn bundle_in_reference_spelling() {
+        // (configuration, (spec id, protocol, encalg) of the bundle, PFS group)
+        type Spec<'a> = (u32, &'a str, Option<&'a str>);
+        let cases: &[(&str, Vec<Spec>, Option<&str>)] = &[
+            (
+                "CREATE IPSEC SASPECIFICATION=1 KEYMANAGEMENT=ISAKMP PROTOCOL=AH HASHALG=MD5\n\
+                 CREate IPSec SAspecification=2 KEYmanagement=ISAkmp PROTocol=ESP ENCalg=DES HASHalg=SHA\n\
+                 CREATE IPSEC BUNDLESPECIFICATION=5 KEYMANAGEMENT=ISAKMP STRING=\"1 and 2\"\n\
+                 CREATE IPSEC POLICY=vpn INTERFACE=eth0 ACTION=IPSEC BUNDLESPECIFICATION=5 PEERADDRESS=1.1.1.1\n\
+                 SET IPSEC POLICY=vpn USEPFSKEY=TRUE GROUP=1\n\
+                 set ipsec sas=2 encalg=3desouter\n",
+                vec![(1, "AH", None), (2, "ESP", Some("3desouter"))],
+                Some("1"),
+            ),
+            (
+                "create ipsec sas=1 key=isakmp protocol=esp encalg=des hashalg=sha\n\
+                 create ipsec sas=2 key=isakmp protocol=ah hashalg=sha\n\
+                 create ipsec bund=1 key=isakmp str=\"1,2\"\n\
+                 destroy ipsec sas=2\n\
+                 create ipsec pol=vpn int=eth0 ac=ipsec bund=1\n",
+                vec![(1, "esp", Some("des"))],
+                None,
+            ),
+        ];
+        for (text, want, group) in cases {
+            let (cfg, unknown) = parse(&src(text));
+            assert!(unknown.is_empty(), "{unknown:?}");
+            let p = &cfg.ipsec_policies[0];
+            let got: Vec<(u32, &str, Option<&str>)> = p
+                .sa_specs
+                .iter()
+                .map(|s| {
+                    (
+                        s.id,
+                        s.protocol.as_deref().unwrap_or(""),
+                        s.encalg.as_deref(),
+                    )
+                })
+                .collect();
+            assert_eq!(&got, want, "{text}");
+            assert_eq!(p.pfs_group.as_deref(), *group, "{text}");
+            assert_eq!(p.pfs, group.map(|_| true), "{text}");
+        }
     }
 
     #[test]

@@ -93,13 +93,13 @@ fn make_sa(
 }
 
 fn sa_by_words(t: &str, bytes_first: bool, line: usize) -> Option<IkeSa> {
-    let c = sa_row_re().captures(t)?;
+    let c: [&str; 6] = super::row_words(sa_row_re(), t)?;
     let (b, s) = if bytes_first {
-        (&c[5], &c[6])
+        (c[4], c[5])
     } else {
-        (&c[6], &c[5])
+        (c[5], c[4])
     };
-    make_sa(&c[1], &c[2], &c[3], &c[4], b, s, line)
+    make_sa(c[0], c[1], c[2], c[3], b, s, line)
 }
 
 /// Cut a row where the header puts its columns; `limits` are where `Bytes` and `Seconds`
@@ -229,9 +229,8 @@ pub fn parse_exchanges(lines: &[SourceLine]) -> Parsed<Exchange> {
             continue;
         }
         // Words first (no cell holds a space), the header's columns for rows with a blank.
-        let by_words = exch_row_re()
-            .captures(t)
-            .and_then(|c| make_exchange(&c[1], &c[2], &c[3], &c[4], &c[5], l.number));
+        let by_words = super::row_words::<5>(exch_row_re(), t)
+            .and_then(|c| make_exchange(c[0], c[1], c[2], c[3], c[4], l.number));
         let ex = by_words.or_else(|| {
             let c = header.as_ref()?.cut(&l.text);
             let cell = |i: usize| c.get(i).map(String::as_str);
@@ -317,5 +316,106 @@ mod tests {
         assert_eq!(p.items[1].phase, "1.5");
         assert_eq!(p.items[2].state, "WAIT_HASH_SA_NONCE");
         assert_eq!(p.items[2].kind, "QUICK");
+    }
+}
+
+#[cfg(test)]
+mod row_words_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A row of `words` with random white space (some of it beyond ASCII) around and between.
+    fn row(words: Vec<String>, gaps: Vec<&'static str>) -> String {
+        let mut t = String::from(gaps[0]);
+        for (i, w) in words.iter().enumerate() {
+            t.push_str(w);
+            t.push_str(gaps[(i + 1) % gaps.len()]);
+            if i + 1 < words.len() && gaps[(i + 1) % gaps.len()].is_empty() {
+                t.push(' ');
+            }
+        }
+        t
+    }
+
+    fn gap() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec!["", " ", "   ", "\t", " \u{a0}", "\u{3000}", "\r "])
+    }
+
+    fn word() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[0-9]{1,4}",
+            "[0-9]{1,3}(\\.[0-9]{1,3}){3}",
+            "[A-Za-z_]{1,8}",
+            "1\\.5|1|2|-",
+            "[-0-9]{1,5}/[-0-9]{1,5}/[-0-9]{1,5}",
+            "[!-~]{1,6}",
+            "\\u{661}\\u{662}",
+        ]
+    }
+
+    /// Words shaped like an SA row or an exchange row (so most rows match), or any words.
+    fn words() -> impl Strategy<Value = Vec<String>> {
+        let any = prop::collection::vec(word(), 4..8);
+        let sa = (
+            "[0-9]{1,4}|\\u{661}",
+            word(),
+            word(),
+            word(),
+            "[-0-9]{1,5}/[-0-9]{1,5}/[-0-9]{1,5}|/[0-9]/[0-9]|[0-9]//[0-9]|[0-9]{2}/[0-9]/",
+            "[-0-9]{1,5}/[-0-9]{1,5}/[-0-9]{1,5}",
+        )
+            .prop_map(|(a, b, c, d, e, f)| vec![a, b, c, d, e, f]);
+        let exch = (
+            "[0-9]{1,4}",
+            "1\\.5|1|2|-|3",
+            "[A-Za-z_]{1,8}",
+            word(),
+            "[A-Za-z_]{1,8}|[0-9]",
+        )
+            .prop_map(|(a, b, c, d, e)| vec![a, b, c, d, e]);
+        prop_oneof![any, sa, exch]
+    }
+
+    #[test]
+    fn known_rows() {
+        let t = "1      200.200.200.1    3DES   SHA     -/-/-  86400/82080/970";
+        assert_eq!(
+            super::super::row_words::<6>(sa_row_re(), t),
+            Some([
+                "1",
+                "200.200.200.1",
+                "3DES",
+                "SHA",
+                "-/-/-",
+                "86400/82080/970"
+            ])
+        );
+        let t = " 7  1.5  XAUTH_REQ  200.200.200.1  Main ";
+        assert_eq!(
+            super::super::row_words::<5>(exch_row_re(), t),
+            Some(["7", "1.5", "XAUTH_REQ", "200.200.200.1", "Main"])
+        );
+    }
+
+    proptest! {
+        /// The groups of a match are the row's words: the split gives what captures gave.
+        #[test]
+        fn words_are_the_groups(
+            words in words(),
+            gaps in prop::collection::vec(gap(), 1..5),
+        ) {
+            let t = row(words, gaps);
+            for re in [sa_row_re(), exch_row_re()] {
+                let by_captures: Option<Vec<String>> = re.captures(&t).map(|c| {
+                    c.iter().skip(1).map(|m| m.map(|m| m.as_str().to_string()).unwrap_or_default()).collect()
+                });
+                let by_words: Option<Vec<String>> = match re.captures_len() - 1 {
+                    6 => super::super::row_words::<6>(re, &t).map(|w| w.iter().map(|s| s.to_string()).collect()),
+                    5 => super::super::row_words::<5>(re, &t).map(|w| w.iter().map(|s| s.to_string()).collect()),
+                    n => panic!("unexpected group count {n}"),
+                };
+                prop_assert_eq!(by_words, by_captures, "{:?} on {:?}", re.as_str(), t);
+            }
+        }
     }
 }

@@ -71,6 +71,23 @@ pub fn row_like(display: Display, line: &str) -> bool {
 /// classifier's single pass over each line (see `Classifier::scan`).
 pub const SNIFF_GATE: &str = r"peeraddress|isakmp\s+exchanges|bundle|ip\s+address|counters|sa\s+id|date|^\s*time|^\s*(?:cr|se|ad|en)[a-z]*\s+(?:isa|ips|fir)|^\s*#.*configuration|\.\.\.\.|hard/soft/used";
 
+/// The words of a row that `re` matches, where `re` is anchored at both ends and made of `N`
+/// groups of non-space characters separated by white space (`^\s*(..)\s+(..)...\s*$`):
+/// its groups are then exactly the row's words, so the lazy DFA's yes or no and a split give
+/// what a capture search gives, without that search (the bounded backtracker, many times
+/// slower, on every row of every table).
+pub(crate) fn row_words<'t, const N: usize>(re: &regex::Regex, t: &'t str) -> Option<[&'t str; N]> {
+    if !re.is_match(t) {
+        return None;
+    }
+    let mut it = t.split_whitespace();
+    let mut out = [""; N];
+    for w in out.iter_mut() {
+        *w = it.next()?;
+    }
+    it.next().is_none().then_some(out)
+}
+
 /// A line that starts a display on its own (its header), for text with no prompts, such as
 /// a saved `show debug ipsec`.
 pub fn sniff(line: &str) -> Option<Display> {

@@ -301,3 +301,28 @@ fn logoff_and_logout_return_to_the_login_prompt() {
     c.input(b"log\r", secs(1));
     assert!(c.logged_in());
 }
+
+/// The new scenarios (issue 10, item 7) read by one end alone: the doctor names the cause at
+/// the end whose configuration or debug shows it.
+#[test]
+fn new_scenarios_show_their_cause_at_the_end_that_has_it() {
+    let p1 = codes(Scenario::Phase1ProposalMismatch, 1, 5);
+    assert!(p1.contains(&"proposal-rejected"), "{p1:?}");
+    let swapped = codes(Scenario::AddressesSwapped, 1, 5);
+    assert!(swapped.contains(&"phase2-missing"), "{swapped:?}");
+    let ids = codes(Scenario::IdMismatch, 0, 5);
+    assert!(ids.contains(&"id-mismatch"), "{ids:?}");
+    let local = codes(Scenario::LocalAddressSet, 0, 20);
+    assert!(
+        local.contains(&"local-address-set") && local.contains(&"phase1-stalled"),
+        "{local:?}"
+    );
+    let permit = codes(Scenario::PermitFirst, 0, 5);
+    assert!(permit.contains(&"permit-policy-not-last"), "{permit:?}");
+    assert!(!codes(Scenario::PermitFirst, 1, 5).contains(&"permit-policy-not-last"));
+    let same = codes(Scenario::SameSubnet, 0, 5);
+    assert!(same.contains(&"same-subnet"), "{same:?}");
+    let stall = codes(Scenario::Phase1Stall, 1, 5);
+    assert!(stall.contains(&"firewall-ike-blocked"), "{stall:?}");
+    assert!(!codes(Scenario::Phase1Stall, 0, 5).contains(&"firewall-ike-blocked"));
+}

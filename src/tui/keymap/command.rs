@@ -68,6 +68,7 @@ commands! {
     SearchNext "search-next" "next" "Go to the next match";
     SearchPrev "search-prev" "prev" "Go to the previous match";
     FilterPhase "filter-phase" "phase" "Show one phase: all, 1, 1.5, 2, informational";
+    EndFilter "end-filter" "end" "Two routers: show both ends' debug lines, or one end's only";
     WrapToggle "wrap-toggle" "wrap" "Wrap long debug lines, or one line each (scroll with left/right)";
     ScrollLeft "scroll-left" "left" "Scroll the debug lines left (one line each)";
     ScrollRight "scroll-right" "right" "Scroll the debug lines right (one line each)";
@@ -112,6 +113,8 @@ pub enum Context {
     Tables,
     Counters,
     Doctor,
+    /// The two ends compared (two routers).
+    Tunnel,
     /// While a line is typed: the console's command line, and the search prompt. Plain
     /// characters are typed, so global bindings on plain characters do not apply here;
     /// the console pane without an open line should resolve in `Global`.
@@ -119,12 +122,13 @@ pub enum Context {
 }
 
 impl Context {
-    pub const ALL: [Context; 6] = [
+    pub const ALL: [Context; 7] = [
         Context::Global,
         Context::Debug,
         Context::Tables,
         Context::Counters,
         Context::Doctor,
+        Context::Tunnel,
         Context::Console,
     ];
 
@@ -136,6 +140,7 @@ impl Context {
             Context::Tables => "tables",
             Context::Counters => "counters",
             Context::Doctor => "doctor",
+            Context::Tunnel => "tunnel",
             Context::Console => "console",
         }
     }
@@ -148,6 +153,7 @@ impl Context {
             Context::Tables => "ISAKMP SAs, exchanges and IPsec SAs",
             Context::Counters => "counter deltas and the ping runner",
             Context::Doctor => "the findings",
+            Context::Tunnel => "both ends compared: SA and SPI pairs, configuration, packet path",
             Context::Console => "while typing the command line or a search (characters are typed)",
         }
     }

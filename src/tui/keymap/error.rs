@@ -119,7 +119,8 @@ pub fn closest(
     let limit = if name.chars().count() <= 3 { 1 } else { 2 };
     let near = candidates
         .iter()
-        .map(|c| (distance(name, c), *c))
+        // Optimal string alignment: a swap of neighbours (`qiut`) counts as one edit.
+        .map(|c| (strsim::osa_distance(name, c), *c))
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d);
     if let Some((_, c)) = near {
@@ -132,29 +133,6 @@ pub fn closest(
         (Some(c), None) => Some(c),
         _ => None,
     }
-}
-
-/// Edit distance counting a swap of neighbours as one edit (optimal string alignment).
-fn distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    // d[i][j]: edits from a[..i] to b[..j]; the first row and column count pure inserts.
-    let mut d: Vec<Vec<usize>> = (0..=a.len())
-        .map(|i| (0..=b.len()).map(|j| if i == 0 { j } else { i }).collect())
-        .collect();
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = best;
-        }
-    }
-    d[a.len()][b.len()]
 }
 
 #[cfg(test)]

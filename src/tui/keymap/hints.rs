@@ -31,6 +31,7 @@ fn own(context: Context) -> &'static [Command] {
         Context::Tables => &[Command::OpenDetail, Command::SortNext, Command::TableNext],
         Context::Counters => &[Command::Baseline, Command::PingToggle, Command::PolicyNext],
         Context::Doctor => &[Command::OpenDetail],
+        Context::Tunnel => &[],
         Context::Console => &[
             Command::Confirm,
             Command::Complete,

@@ -1,10 +1,10 @@
 //! The console: output of the commands typed at `:`, or the plain router console in
 //! passthrough mode. The router's text is laid out by display width (see `width`).
 
+use super::app::{App, Input};
+use super::theme::{accent, dim};
 use super::width::for_screen;
-use crate::tui::app::{App, Input};
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
@@ -24,14 +24,14 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect, block: Block) {
             .collect();
         v.push(Line::from(vec![
             Span::raw(for_screen(&r.raw_pending).into_owned()),
-            Span::styled("█", Style::new().fg(Color::Yellow)),
+            Span::styled("█", accent()),
         ]));
         let n = v.len();
         v.split_off(n.saturating_sub(rows))
     } else if r.console.is_empty() {
         vec![Line::from(Span::styled(
             "press : to send a command to the router (Tab completes show commands)",
-            Style::new().fg(Color::DarkGray),
+            dim(),
         ))]
     } else {
         let n = r.console.len();
@@ -47,7 +47,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect, block: Block) {
             .map(|l| {
                 let l = for_screen(l).into_owned();
                 if l.starts_with("> ") {
-                    Line::from(Span::styled(l, Style::new().fg(Color::Yellow)))
+                    Line::from(Span::styled(l, accent()))
                 } else {
                     Line::from(l)
                 }

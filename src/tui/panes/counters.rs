@@ -4,10 +4,10 @@
 //! weight: the verdict's headline, then every moved error counter, then the rest of the
 //! verdict, the other counters, the ping, the baseline; it is drawn in the usual order.
 
+use super::app::App;
+use super::theme::{dim, failure_style, sparkline, verdict_style};
 use super::width::{for_screen, wrap};
 use crate::model::CounterRow;
-use crate::tui::app::App;
-use crate::tui::ui::{sparkline, verdict_style};
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -47,12 +47,13 @@ fn ordered(rows: &[CounterRow]) -> Vec<&CounterRow> {
     v
 }
 
-fn pieces(app: &App, width: u16) -> Vec<Piece> {
+fn pieces(app: &App, idx: usize, width: u16) -> Vec<Piece> {
     let w = (width as usize).max(1);
-    let view = &app.counters[app.current];
-    let ping = &app.ping[app.current];
+    let r = app.routers().get(idx).unwrap_or_else(|| app.router());
+    let view = &r.counters;
+    let ping = &r.ping;
     let mut out = Vec::new();
-    let verdict = view.verdict(Some(&ping.tally()));
+    let verdict = crate::doctor::counter_verdict(view, Some(&ping.tally()), app.live.opts.dialect);
     for (i, l) in verdict.lines.iter().enumerate() {
         let mut st = verdict_style(l.severity);
         if i == 0 {
@@ -98,13 +99,13 @@ fn pieces(app: &App, width: u16) -> Vec<Piece> {
         .unwrap_or_else(|| "no reading yet".into());
     out.push(Piece {
         weight: Weight::Baseline,
-        rows: wrapped(&since, Style::new().fg(Color::DarkGray), w),
+        rows: wrapped(&since, dim(), w),
     });
     let name_w = 20.min(w.saturating_sub(24)).max(8);
     let spark_w = w.saturating_sub(name_w + 26).min(30);
     for r in ordered(view.rows()) {
         let st = if r.is_moved_error() {
-            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)
+            failure_style()
         } else if r.delta() > 0 {
             Style::new().fg(Color::Green)
         } else {
@@ -132,7 +133,12 @@ fn pieces(app: &App, width: u16) -> Vec<Piece> {
 /// Rows the pane's text wants at `width`: the least that shows the verdict's headline and
 /// every moved error counter; that plus the rest of the verdict; everything.
 pub fn needs(app: &App, width: u16) -> (u16, u16, u16) {
-    let p = pieces(app, width);
+    needs_end(app, app.current, width)
+}
+
+/// As [`needs`], for router `idx`.
+pub fn needs_end(app: &App, idx: usize, width: u16) -> (u16, u16, u16) {
+    let p = pieces(app, idx, width);
     let sum = |max: Weight| {
         p.iter()
             .filter(|x| x.weight <= max)
@@ -147,13 +153,18 @@ pub fn needs(app: &App, width: u16) -> (u16, u16, u16) {
 }
 
 pub fn draw(f: &mut Frame, app: &App, area: Rect, block: Block) {
+    draw_end(f, app, app.current, area, block)
+}
+
+/// The counters of router `idx` (one end of two side by side).
+pub fn draw_end(f: &mut Frame, app: &App, idx: usize, area: Rect, block: Block) {
     let inner = block.inner(area);
     f.render_widget(block, area);
     let h = inner.height as usize;
     if h == 0 {
         return;
     }
-    let mut p = pieces(app, inner.width);
+    let mut p = pieces(app, idx, inner.width);
     // Choose by weight, keeping the order of the pane.
     let mut by_weight: Vec<usize> = (0..p.len()).collect();
     by_weight.sort_by_key(|&i| p[i].weight);

@@ -1,9 +1,9 @@
 //! ISAKMP SAs, exchanges (with their progress through the states) and IPsec SAs.
 
+use super::app::{App, Pane};
+use super::theme::{changed, dim, selected_style, table};
 use super::width::for_screen;
 use crate::model::{IkeSa, IpsecSa};
-use crate::tui::app::{App, Pane};
-use crate::tui::ui::table;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -11,21 +11,27 @@ use ratatui::widgets::{Block, Paragraph, Row};
 use ratatui::Frame;
 
 // The row cells are the report's: one spelling of each value across the program.
-use crate::analyze::report::{ike_sa_cells, ipsec_sa_cells, opt};
+use crate::analyze::report::{ike_sa_cells, ipsec_sa_cells};
 
 pub fn draw(f: &mut Frame, app: &App, area: Rect, block: Block) {
+    draw_end(f, app, app.current, area, block)
+}
+
+/// The tables of router `idx` (one end of two side by side); the selection is drawn on the
+/// router the keys act on only.
+pub fn draw_end(f: &mut Frame, app: &App, idx: usize, area: Rect, block: Block) {
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let r = app.router();
+    let r = app.routers().get(idx).unwrap_or_else(|| app.router());
     let s = &r.state.snapshot;
-    let active = app.focus == Pane::Tables;
-    let sel_style = Style::new().add_modifier(Modifier::REVERSED);
-    let changed = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD);
+    let active = app.focus == Pane::Tables && idx == app.current;
+    let sel_style = selected_style();
+    let changed = changed();
     let title = |i: usize, name: &str, n: usize, seen: bool| {
         let st = if app.table == i {
             Style::new().add_modifier(Modifier::BOLD)
         } else {
-            Style::new().fg(Color::DarkGray)
+            dim()
         };
         let count = if seen {
             format!(" ({n})")
@@ -54,9 +60,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect, block: Block) {
     // ISAKMP SAs
     let mut ike_sas: Vec<&IkeSa> = s.ike_sas.iter().collect();
     if app.table == 0 {
-        sort_by(&mut ike_sas, app.sort, |x| {
-            (x.sa_id.to_string(), x.peer.clone(), opt(&x.encryption))
-        });
+        sort_by(&mut ike_sas, app.sort);
     }
     let (start, shown) = window(0, ike_sas.len());
     let rows: Vec<Row> = ike_sas
@@ -185,9 +189,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect, block: Block) {
     // IPsec SAs
     let mut ipsec: Vec<&IpsecSa> = s.ipsec_sas.iter().collect();
     if app.table == 2 {
-        sort_by(&mut ipsec, app.sort, |x| {
-            (x.sa_id.to_string(), x.policy.clone(), x.state.clone())
-        });
+        sort_by(&mut ipsec, app.sort);
     }
     let (start, shown) = window(2, ipsec.len());
     let rows: Vec<Row> = ipsec
@@ -242,12 +244,46 @@ fn screen_cells(cells: Vec<String>) -> Vec<String> {
         .collect()
 }
 
-/// Sort rows by one of three keys (the fourth choice keeps the router's order).
-fn sort_by<T>(rows: &mut [T], col: usize, key: impl Fn(&T) -> (String, String, String)) {
+/// What an SA table sorts by: the SA number, and two columns of text as shown. Borrowed, so
+/// a sorted table costs no allocation per row each frame.
+trait SortKeys {
+    fn id(&self) -> u32;
+    fn second(&self) -> &str;
+    fn third(&self) -> &str;
+}
+
+impl SortKeys for IkeSa {
+    fn id(&self) -> u32 {
+        self.sa_id
+    }
+    fn second(&self) -> &str {
+        &self.peer
+    }
+    fn third(&self) -> &str {
+        // As the report's `opt` shows it.
+        self.encryption.as_deref().unwrap_or("-")
+    }
+}
+
+impl SortKeys for IpsecSa {
+    fn id(&self) -> u32 {
+        self.sa_id
+    }
+    fn second(&self) -> &str {
+        &self.policy
+    }
+    fn third(&self) -> &str {
+        &self.state
+    }
+}
+
+/// Sort rows by one of three keys (the fourth choice keeps the router's order); stable, so
+/// equal keys keep the router's order too.
+fn sort_by<T: SortKeys>(rows: &mut [&T], col: usize) {
     match col {
-        1 => rows.sort_by_cached_key(|r| key(r).0.parse::<u64>().unwrap_or(u64::MAX)),
-        2 => rows.sort_by_cached_key(|r| key(r).1),
-        3 => rows.sort_by_cached_key(|r| key(r).2),
+        1 => rows.sort_by_key(|r| r.id()),
+        2 => rows.sort_by(|a, b| a.second().cmp(b.second())),
+        3 => rows.sort_by(|a, b| a.third().cmp(b.third())),
         _ => {}
     }
 }
@@ -338,11 +374,57 @@ pub fn plan(h: u16, n: [usize; 3]) -> [TablePlan; 3] {
 /// Rows the tables pane wants: the least that shows every title and every exchange with its
 /// header; that plus a header and a first row for each SA table that has rows; everything.
 pub fn needs(app: &App) -> (u16, u16, u16) {
-    let s = &app.router().state.snapshot;
+    needs_of(app.router())
+}
+
+/// As [`needs`], for one router.
+pub fn needs_of(r: &crate::live::RouterState) -> (u16, u16, u16) {
+    let s = &r.state.snapshot;
     let n = [s.ike_sas.len(), s.exchanges.len(), s.ipsec_sas.len()];
     let n = n.map(|x| x.min(1000) as u16);
     let head = |x: u16| if x > 0 { x + 1 } else { 0 };
     let min = 3 + head(n[1]);
     let mid = min + head(n[0].min(1)) + head(n[2].min(1));
     (min, mid, 3 + head(n[0]) + head(n[1]) + head(n[2]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Limits;
+
+    fn ike(id: u32, peer: &str, enc: Option<&str>) -> IkeSa {
+        IkeSa {
+            sa_id: id,
+            peer: peer.into(),
+            encryption: enc.map(Into::into),
+            hash: None,
+            bytes: Limits::default(),
+            seconds: Limits::default(),
+            established: true,
+            line: 0,
+        }
+    }
+
+    #[test]
+    fn sorts_by_number_then_text_as_shown_keeping_ties_in_order() {
+        let sas = [
+            ike(10, "b", Some("DES")),
+            ike(9, "a", None),
+            ike(100, "b", Some("3DES")),
+            ike(2, "a", Some("DES")),
+        ];
+        let order = |col: usize| {
+            let mut v: Vec<&IkeSa> = sas.iter().collect();
+            sort_by(&mut v, col);
+            v.iter().map(|x| x.sa_id).collect::<Vec<_>>()
+        };
+        // By number, not by the digits' text.
+        assert_eq!(order(1), [2, 9, 10, 100]);
+        // Equal peers keep the router's order.
+        assert_eq!(order(2), [9, 2, 10, 100]);
+        // No cipher shows as `-`, which sorts before the names.
+        assert_eq!(order(3), [9, 100, 10, 2]);
+        assert_eq!(order(0), [10, 9, 100, 2]);
+    }
 }

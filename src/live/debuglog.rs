@@ -1,4 +1,4 @@
-//! The debug stream as the screen keeps it: a bounded scrollback of unsolicited lines with
+//! The debug stream of one router as the live room keeps it: a bounded scrollback of unsolicited lines with
 //! their arrival time and classification, plus marks (drops, returns), with search and a
 //! phase filter. Bounded twice: in lines, and in bytes (a flood of long lines must not grow
 //! memory without limit); a line longer than [`MAX_LINE_BYTES`] is cut, keeping a marker with
@@ -28,8 +28,8 @@ pub enum Entry {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stamped {
-    /// Arrival time, `HH:MM:SS.mmm` UTC.
-    pub at: String,
+    /// Arrival time.
+    pub at: Stamp,
     pub entry: Entry,
 }
 
@@ -57,19 +57,17 @@ impl Stamped {
     }
 }
 
-/// `HH:MM:SS.mmm` of now (UTC; the router's own clock is not known).
-pub fn now_stamp() -> String {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let s = d.as_secs();
-    format!(
-        "{:02}:{:02}:{:02}.{:03}",
-        s / 3600 % 24,
-        s / 60 % 60,
-        s % 60,
-        d.subsec_millis()
-    )
+/// When a line arrived: a time of day, typed (shown as `HH:MM:SS.mmm`), never text parsed back.
+pub type Stamp = jiff::civil::Time;
+
+/// Now, as a time of day in the machine's time zone (the router's own clock is not known).
+pub fn now_stamp() -> Stamp {
+    jiff::Zoned::now().time()
+}
+
+/// `HH:MM:SS.mmm`, as the screen and the files show a stamp.
+pub fn show_stamp(t: Stamp) -> String {
+    format!("{t:.3}")
 }
 
 /// Cut `text` to at most [`MAX_LINE_BYTES`] (on a character boundary) plus a marker naming
@@ -104,7 +102,7 @@ fn cost(s: &Stamped) -> usize {
         }
         Entry::Mark(m) => m.capacity(),
     };
-    std::mem::size_of::<Stamped>() + s.at.capacity() + strings
+    std::mem::size_of::<Stamped>() + strings
 }
 
 #[derive(Debug, Clone)]
@@ -267,7 +265,7 @@ mod tests {
 
     fn line(text: &str, phase: Phase) -> Stamped {
         Stamped {
-            at: "00:00:00.000".into(),
+            at: Stamp::midnight(),
             entry: Entry::Line(DebugEvent {
                 line: 1,
                 file: None,

@@ -1,14 +1,15 @@
-//! Replaying a capture into the screen: the recorded bytes go through the same reading as a
-//! live session's, at the recorded pace (or faster, or all at once), with the recorded times
+//! Replaying a capture into the live room: the recorded bytes go through the same reader as a
+//! live session's (with the user's `--prompt` and `--rules`), at the recorded pace (or faster, or all at once), with the recorded times
 //! on the debug lines. Pause, step, faster, slower and "next failure" come from the keys.
 
+use super::action::ReplayControl as Command;
 use crate::alliedware::debug::Classifier;
-use crate::capture::read::{self, stamp, start_of_day_ms};
+use crate::alliedware::prompt::PromptMatcher;
+use crate::capture::read::{self, start_of_day_ms};
 use crate::capture::Direction;
+use crate::console::reader::Reader;
 use crate::console::session::{Event, LoginState, Status};
-use crate::console::text::{Partial, TextCleaner};
-use crate::console::transcript::{Item, Transcript};
-use crate::tui::keymap::Command;
+use crate::console::transcript::Item;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -22,21 +23,54 @@ pub enum Pace {
     Instant,
 }
 
-/// Replay `path` as router 0's events; `controls` carries the replay keys; `progress` gets a
-/// line for the status bar.
+/// What to replay, and how to read it.
+pub struct ReplayInput {
+    pub path: PathBuf,
+    pub pace: Pace,
+    pub prompt: PromptMatcher,
+    pub rules: &'static Classifier,
+    pub dialect: &'static dyn crate::model::Dialect,
+    /// The router these events are for.
+    pub router: usize,
+    /// Milliseconds to wait before the first record: two captures start together where their
+    /// recordings did.
+    pub offset_ms: u64,
+}
+
+/// The recorded time of a record `ms` after a start of day `base` (milliseconds).
+fn time_of(base: u64, ms: u64) -> jiff::civil::Time {
+    let day = base.saturating_add(ms) % 86_400_000;
+    let nanos = i64::try_from(day).unwrap_or(0) * 1_000_000;
+    jiff::civil::Time::midnight()
+        .checked_add(jiff::SignedDuration::from_nanos(nanos))
+        .unwrap_or_else(|_| jiff::civil::Time::midnight())
+}
+
+/// Replay as router `router`'s events; `controls` carries the replay keys; `progress` gets a line
+/// for the status bar.
 pub async fn run(
-    path: PathBuf,
-    pace: Pace,
+    input: ReplayInput,
     events: mpsc::Sender<(usize, Event)>,
     mut controls: mpsc::Receiver<Command>,
     progress: mpsc::Sender<String>,
 ) {
+    let ReplayInput {
+        path,
+        pace,
+        prompt,
+        rules,
+        dialect,
+        router,
+        offset_ms,
+    } = input;
+    let debug_on = dialect.canonical(&dialect.command(&crate::model::Cmd::Debug(true)));
+    let debug_off = dialect.canonical(&dialect.command(&crate::model::Cmd::Debug(false)));
     let (header, records) = match read::open(&path) {
         Ok(x) => x,
         Err(e) => {
             let _ = events
                 .send((
-                    0,
+                    router,
                     Event::Error(format!("cannot read {}: {e}", path.display())),
                 ))
                 .await;
@@ -55,11 +89,9 @@ pub async fn run(
         last_poll: None,
         bytes_per_sec: None,
     };
-    let _ = events.send((0, Event::Status(status.clone()))).await;
-    let classifier = Classifier::builtin();
-    let mut cleaner = TextCleaner::default();
-    let mut transcript = Transcript::new(classifier);
-    let mut ev = Vec::new();
+    let _ = events.send((router, Event::Status(status.clone()))).await;
+    let classifier = rules;
+    let mut reader = Reader::new(prompt, rules);
     let mut items = Vec::new();
     let (mut speed, instant) = match pace {
         // The command line refuses bad speeds; a caller that did not check must not make a
@@ -80,7 +112,8 @@ pub async fn run(
         total = n + 1;
         done_bytes += r.data.as_ref().map_or(0, |d| d.len() as u64);
         // Wait as recorded (unless instant or jumping), answering the keys meanwhile.
-        let gap = Duration::from_millis(r.ms.saturating_sub(last_ms));
+        let at = r.ms.saturating_add(offset_ms);
+        let gap = Duration::from_millis(at.saturating_sub(last_ms));
         let mut waited = Duration::ZERO;
         let mut step = false;
         while !instant && !skipping && (paused || waited < gap.div_f64(speed)) && !step {
@@ -93,15 +126,15 @@ pub async fn run(
                     .min(Duration::from_millis(200))
             };
             match tokio::time::timeout(slice, controls.recv()).await {
-                Ok(Some(Command::ReplayPause)) => paused = !paused,
-                Ok(Some(Command::ReplayStep)) if paused => step = true,
-                Ok(Some(Command::ReplayFaster)) => speed = (speed * 2.0).min(1000.0),
-                Ok(Some(Command::ReplaySlower)) => speed = (speed / 2.0).max(0.01),
-                Ok(Some(Command::ReplayNext)) => {
+                Ok(Some(Command::Pause)) => paused = !paused,
+                Ok(Some(Command::Step)) if paused => step = true,
+                Ok(Some(Command::Faster)) => speed = (speed * 2.0).min(1000.0),
+                Ok(Some(Command::Slower)) => speed = (speed / 2.0).max(0.01),
+                Ok(Some(Command::Next)) => {
                     skipping = true;
                     paused = false;
                 }
-                Ok(Some(_)) => {}
+                Ok(Some(Command::Step)) => {}
                 Ok(None) => return,
                 Err(_) => {}
             }
@@ -112,17 +145,19 @@ pub async fn run(
             let pct = (done_bytes * 100).checked_div(size).unwrap_or(0).min(100);
             let _ = progress.try_send(format!("replay {state} x{speed} record {n} (~{pct}%)"));
         }
-        last_ms = r.ms;
-        let _ = events.send((0, Event::Clock(stamp(base, r.ms)))).await;
+        last_ms = at;
+        let _ = events
+            .send((router, Event::Clock(time_of(base, r.ms))))
+            .await;
         match (r.dir, r.data) {
             (Direction::In, Some(data)) => {
-                cleaner.feed(&data, &mut ev);
-                let _ = events.send((0, Event::Bytes(data))).await;
-                transcript.feed(&mut ev, &mut items);
+                let mut lines = Vec::new();
+                let prompt = reader.feed(&data, Some(&mut lines), &mut items);
+                let _ = events.send((router, Event::Bytes(data))).await;
+                let pending = reader.pending().to_string();
+                let _ = events.send((router, Event::Lines { lines, pending })).await;
                 // A prompt left standing is the router waiting: the command before it is done.
-                if let Partial::Prompt(p) = cleaner.partial() {
-                    let line = cleaner.line_number();
-                    transcript.prompt_seen(&p, line, &mut items);
+                if let Some(p) = prompt {
                     if status.login != LoginState::LoggedIn || status.privilege != Some(p.privilege)
                     {
                         status.login = LoginState::LoggedIn;
@@ -130,21 +165,22 @@ pub async fn run(
                         if p.system_name.is_some() {
                             status.system_name = p.system_name.clone();
                         }
-                        let _ = events.send((0, Event::Status(status.clone()))).await;
+                        let _ = events.send((router, Event::Status(status.clone()))).await;
                     }
                 }
             }
             (Direction::Out, Some(data)) => {
                 let text = String::from_utf8_lossy(&data).trim().to_ascii_lowercase();
-                if text.starts_with("enable isakmp debug")
-                    || text.starts_with("disable isakmp debug")
-                {
-                    status.debug_on = text.starts_with("enable");
-                    let _ = events.send((0, Event::Status(status.clone()))).await;
+                let canonical = dialect.canonical(&text);
+                if canonical == debug_on || canonical == debug_off {
+                    status.debug_on = canonical == debug_on;
+                    let _ = events.send((router, Event::Status(status.clone()))).await;
                 }
                 if data.ends_with(b"\r") && !text.is_empty() {
-                    if let Some(p) = transcript.last_prompt.clone() {
-                        transcript.expect_echo(String::from_utf8_lossy(&data).trim(), p);
+                    if let Some(p) = reader.transcript.last_prompt.clone() {
+                        reader
+                            .transcript
+                            .expect_echo(String::from_utf8_lossy(&data).trim(), p);
                     }
                 }
             }
@@ -157,18 +193,16 @@ pub async fn run(
         }
         for it in items.drain(..) {
             let failure = matches!(&it, Item::Unsolicited(l, v) if v.map(|v| v.failure).unwrap_or_else(|| classifier.scan(&l.text).failure));
-            let _ = events.send((0, Event::Item(it, Instant::now()))).await;
+            let _ = events.send((router, Event::Item(it, Instant::now()))).await;
             if failure && skipping {
                 skipping = false;
                 paused = true;
             }
         }
     }
-    cleaner.finish(&mut ev);
-    transcript.feed(&mut ev, &mut items);
-    transcript.finish(&mut items);
+    reader.finish(&mut items);
     for it in items.drain(..) {
-        let _ = events.send((0, Event::Item(it, Instant::now()))).await;
+        let _ = events.send((router, Event::Item(it, Instant::now()))).await;
     }
     let _ = progress.try_send(format!("replay finished: {total} records"));
     let _ = events

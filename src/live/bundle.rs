@@ -1,14 +1,22 @@
-//! The evidence bundle from the screen: what was read of one router, as files for the vendor.
+//! The evidence bundle from the live room's state: what was read of one router, as files for
+//! the vendor. `tunnelscope bundle CAPTURE` replays the capture into a room and writes it.
 
-use super::app::App;
+use super::{Live, Options, RouterState};
 use crate::analyze::{json, report, Analysis};
 use crate::capture::bundle::{self, Entry};
 use std::path::{Path, PathBuf};
 
 /// The files of a router's evidence: tables and findings as JSON, counters with their
 /// verdict, pings, and a short summary.
-pub fn entries(app: &App, i: usize) -> Vec<Entry> {
-    let r = &app.routers[i];
+pub fn entries(live: &Live, i: usize) -> Vec<Entry> {
+    let Some(r) = live.routers.get(i) else {
+        return Vec::new();
+    };
+    entries_of(r, live.opts.dialect)
+}
+
+/// The files of one router's evidence.
+pub fn entries_of(r: &RouterState, dialect: &dyn crate::model::Dialect) -> Vec<Entry> {
     let analysis = Analysis {
         state: r.state.clone(),
         findings: r.findings.clone(),
@@ -18,11 +26,11 @@ pub fn entries(app: &App, i: usize) -> Vec<Entry> {
     };
     let snapshot = serde_json::to_vec_pretty(&json::to_value(&analysis)).unwrap_or_default();
     let findings = serde_json::to_vec_pretty(&r.findings).unwrap_or_default();
-    let view = &app.counters[i];
-    let ping = &app.ping[i];
-    let verdict = view.verdict(Some(&ping.tally()));
+    let view = &r.counters;
+    let ping = &r.ping;
+    let verdict = crate::doctor::counter_verdict(view, Some(&ping.tally()), dialect);
     let counters = serde_json::json!({
-        "policy": app.chosen_policy(i),
+        "policy": r.chosen_policy(),
         "since_baseline_secs": view.since_baseline().map(|d| d.as_secs()),
         "counters": view.rows().iter().map(|c| serde_json::json!({
             "section": c.section, "name": c.name, "value": c.value,
@@ -118,16 +126,20 @@ fn without_key_hints(text: &str) -> String {
     out
 }
 
-/// Write the bundle beside the capture (or in the data directory without one).
-pub fn bundle(app: &App, i: usize, capture: Option<&Path>) -> std::io::Result<PathBuf> {
+/// Write router `i`'s bundle beside its capture (or in the data directory without one).
+pub fn bundle(live: &Live, i: usize) -> std::io::Result<PathBuf> {
+    let Some(r) = live.routers.get(i) else {
+        return Err(std::io::Error::other("no such router"));
+    };
+    let capture = r.capture.as_deref();
     let out = match capture {
         Some(c) => bundle::path_for(c),
-        None => bundle::path_for(&crate::capture::default_path(&app.routers[i].label)),
+        None => bundle::path_for(&crate::capture::default_path(&r.label)),
     };
     if let Some(d) = out.parent() {
         crate::fsutil::create_dir_private(d)?;
     }
-    bundle::write(&out, capture, &entries(app, i))
+    bundle::write(&out, capture, &entries(live, i))
 }
 
 /// `tunnelscope bundle CAPTURE`: read the capture as a replay would, then write its bundle.
@@ -144,9 +156,17 @@ pub async fn bundle_from_capture(capture: &Path, out: Option<&Path>) -> std::io:
     let (tx, mut rx) = mpsc::channel(4096);
     let (_ctl_tx, ctl_rx) = mpsc::channel(1);
     let (ptx, _prx) = mpsc::channel(64);
+    let opts = Options::default();
     let task = tokio::spawn(super::replay::run(
-        capture.to_path_buf(),
-        super::replay::Pace::Instant,
+        super::replay::ReplayInput {
+            path: capture.to_path_buf(),
+            pace: super::replay::Pace::Instant,
+            prompt: opts.prompt.clone(),
+            rules: opts.rules,
+            dialect: opts.dialect,
+            router: 0,
+            offset_ms: 0,
+        },
         tx,
         ctl_rx,
         ptx,
@@ -155,17 +175,16 @@ pub async fn bundle_from_capture(capture: &Path, out: Option<&Path>) -> std::io:
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut app = App::new(
-        vec![super::router::RouterView::new(
-            label,
-            super::debuglog::DEFAULT_SCROLLBACK,
-        )],
-        super::keymap::Keymap::builtin(),
+    let mut live = Live::detached(
+        vec![RouterState::new(label, super::debuglog::DEFAULT_SCROLLBACK)],
+        opts,
     );
     while let Some((_, e)) = rx.recv().await {
         let last = matches!(&e, Event::Mark(m) if m == "end of the capture");
-        app.routers[0].on_event(e);
-        app.refresh_counters(0);
+        let at = live.clock();
+        let d = live.opts.dialect;
+        live.routers[0].on_event(e);
+        live.routers[0].refresh_counters(d, at);
         if last {
             break;
         }
@@ -175,7 +194,7 @@ pub async fn bundle_from_capture(capture: &Path, out: Option<&Path>) -> std::io:
     let out = out
         .map(Path::to_path_buf)
         .unwrap_or_else(|| bundle::path_for(capture));
-    bundle::write(&out, Some(capture), &entries(&app, 0))
+    bundle::write(&out, Some(capture), &entries(&live, 0))
 }
 
 #[cfg(test)]
@@ -205,13 +224,12 @@ mod tests {
     #[test]
     fn the_summary_counts_what_the_router_sent_and_has_no_key_hints() {
         use crate::console::session::Event;
-        let mut view = super::super::router::RouterView::new("Peer1", 1000);
+        let mut view = RouterState::new("Peer1", 1000);
         view.on_event(Event::Bytes(b"SecOff Peer1> show system\r\n".to_vec()));
         view.on_event(Event::Bytes(
             b"line two\r\nline three\r\nSecOff Peer1> ".to_vec(),
         ));
-        let app = App::new(vec![view], super::super::keymap::Keymap::builtin());
-        let e = entries(&app, 0);
+        let e = entries_of(&view, crate::alliedware::dialect::dialect());
         let summary = e
             .iter()
             .find(|x| x.name == "summary.txt")

@@ -1,17 +1,18 @@
-//! One router as the screen knows it: the session's status, the tables read by the poller with
-//! what changed, the debug stream, the console output, and the doctor's findings. Fed by
-//! session events; rendered by the panes. State is per router so both ends of a tunnel can be
-//! shown side by side.
+//! One router, headless: the session's status, the tables read by the poller with what
+//! changed, exchange progress, the debug stream, the console output, the doctor's findings,
+//! the counter view with its baseline, and the ping across the tunnel. Fed by session events
+//! (live, demo or replay); the screen, `diagnose` and the bundle read it. State is per router
+//! so both ends of a tunnel can be held side by side.
 
-use super::debuglog::{now_stamp, DebugLog, Entry, Stamped};
+use super::debuglog::{now_stamp, DebugLog, Entry, Stamp, Stamped};
 use crate::alliedware::debug::Classifier;
 use crate::analyze::{Options, State};
 use crate::console::session::{Event, Status};
-use crate::console::text::{TextCleaner, TextEvent};
 use crate::console::transcript::Item;
 use crate::doctor::Finding;
-use crate::model::{Exchange, IkeSa, IpsecSa};
+use crate::model::{Cmd, CounterView, Dialect, Exchange, IkeSa, IpsecSa, PingTally};
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// Lines kept of the console pane and of the passthrough screen.
@@ -40,14 +41,39 @@ impl Progress {
     }
 }
 
-/// `HH:MM:SS.mmm` as milliseconds of the day.
-fn stamp_ms(s: &str) -> Option<u64> {
-    let mut it = s.split([':', '.']);
-    let mut n = || it.next().and_then(|p| p.parse::<u64>().ok());
-    Some(((n()? * 60 + n()?) * 60 + n()?) * 1000 + n().unwrap_or(0))
+/// Milliseconds since midnight of a stamp (a replay's clock runs on the recorded times).
+fn ms_of_day(t: Stamp) -> u64 {
+    u64::try_from(t.duration_since(Stamp::midnight()).as_millis()).unwrap_or(0)
 }
 
-pub struct RouterView {
+/// A ping across the tunnel, as the counters pane and the reports show it.
+#[derive(Debug, Clone, Default)]
+pub struct PingState {
+    pub target: String,
+    pub running: bool,
+    pub sent: u64,
+    pub replied: u64,
+    pub times_ms: Vec<f64>,
+    /// Since the live room started.
+    pub started: Option<Duration>,
+    pub ended: Option<Duration>,
+    pub error: Option<String>,
+}
+
+impl PingState {
+    pub fn tally(&self) -> PingTally {
+        PingTally {
+            sent: self.sent,
+            replied: self.replied,
+            running: self.running,
+            started_at: self.started,
+            ended_at: self.ended,
+            from_router: false,
+        }
+    }
+}
+
+pub struct RouterState {
     pub label: String,
     pub status: Option<Status>,
     pub state: State,
@@ -61,21 +87,38 @@ pub struct RouterView {
     pub console: VecDeque<String>,
     /// Commands the user sent, awaiting their output.
     pending_user: VecDeque<String>,
-    /// The raw console, for passthrough mode.
+    /// The raw console, for passthrough mode: the session's clean lines, and the line being
+    /// typed (its prompt).
     pub raw_lines: VecDeque<String>,
-    raw_cleaner: TextCleaner,
     pub raw_pending: String,
     pub ended: bool,
     pub errors: Vec<String>,
-    /// A fixed arrival time for every line (screen snapshots in tests); `None` is the clock.
-    pub fixed_stamp: Option<String>,
+    /// A fixed arrival time for every line (replays, screen snapshots in tests); `None` is
+    /// the clock.
+    pub fixed_stamp: Option<Stamp>,
     /// Files saved for this router (show debug ipsec), for the bundle.
     pub saved: Vec<String>,
+    /// This router's capture file, when one is written.
+    pub capture: Option<PathBuf>,
+    /// The policy whose counters the user chose (`None`: the first encrypting one).
+    pub policy: Option<String>,
+    /// The counter view of the chosen policy, with its baseline.
+    pub counters: CounterView,
+    /// Counter displays already given to `counters`.
+    counters_seen: u64,
+    /// The ping across the tunnel that concerns this router.
+    pub ping: PingState,
     /// Counter displays read so far (each one is a reading for the delta view).
     pub counters_reads: u64,
+    /// Table displays (ISAKMP SAs, exchanges, IPsec SAs) read so far.
+    pub reads: u64,
+    /// The configuration was read (its policies are known).
+    pub config_read: bool,
     /// A replay's clock: the first recorded time seen and when it was seen, so that time
     /// runs as recorded however fast the replay goes.
-    virtual_clock: Option<(u64, Instant, u64)>,
+    virtual_clock: Option<(Stamp, Instant, Stamp)>,
+    /// Which classifier reads the debug lines (the built-in rules, plus the user's `--rules`).
+    classifier: &'static Classifier,
     /// What the router sent: bytes, and lines (newlines), for reports and the bundle.
     pub bytes_in: u64,
     pub lines_in: u64,
@@ -97,9 +140,18 @@ fn exch_key(e: &Exchange) -> String {
     format!("ex:{}:{}:{}", e.id, e.phase, e.state)
 }
 
-impl RouterView {
+impl RouterState {
     pub fn new(label: impl Into<String>, scrollback: usize) -> Self {
-        RouterView {
+        Self::with_classifier(label, scrollback, Classifier::builtin())
+    }
+
+    /// A router whose debug lines are read by `classifier` (the user's `--rules` added).
+    pub fn with_classifier(
+        label: impl Into<String>,
+        scrollback: usize,
+        classifier: &'static Classifier,
+    ) -> Self {
+        RouterState {
             label: label.into(),
             status: None,
             state: State::default(),
@@ -111,21 +163,28 @@ impl RouterView {
             console: VecDeque::new(),
             pending_user: VecDeque::new(),
             raw_lines: VecDeque::new(),
-            raw_cleaner: TextCleaner::default(),
             raw_pending: String::new(),
             ended: false,
             errors: Vec::new(),
             fixed_stamp: None,
             saved: Vec::new(),
+            capture: None,
+            policy: None,
+            counters: CounterView::new(),
+            counters_seen: u64::MAX,
+            ping: PingState::default(),
             counters_reads: 0,
+            reads: 0,
+            config_read: false,
             virtual_clock: None,
+            classifier,
             bytes_in: 0,
             lines_in: 0,
         }
     }
 
-    fn stamp(&self) -> String {
-        self.fixed_stamp.clone().unwrap_or_else(now_stamp)
+    fn stamp(&self) -> Stamp {
+        self.fixed_stamp.unwrap_or_else(now_stamp)
     }
 
     /// A command the user typed (its output goes to the console pane).
@@ -145,7 +204,11 @@ impl RouterView {
         match ev {
             Event::Status(s) => self.status = Some(s),
             Event::Item(item, _) => self.on_item(item),
-            Event::Bytes(b) => self.on_bytes(&b),
+            Event::Bytes(b) => {
+                self.bytes_in += b.len() as u64;
+                self.lines_in += b.iter().filter(|&&c| c == b'\n').count() as u64;
+            }
+            Event::Lines { lines, pending } => self.on_lines(lines, pending),
             Event::Mark(m) => self.debug.push(Stamped {
                 at: self.stamp(),
                 entry: Entry::Mark(m),
@@ -159,11 +222,9 @@ impl RouterView {
             }
             Event::Measure { .. } | Event::Sent { .. } => {}
             Event::Clock(t) => {
-                if let Some(ms) = stamp_ms(&t) {
-                    match &mut self.virtual_clock {
-                        Some((_, _, last)) => *last = ms,
-                        None => self.virtual_clock = Some((ms, Instant::now(), ms)),
-                    }
+                match &mut self.virtual_clock {
+                    Some((_, _, last)) => *last = t,
+                    None => self.virtual_clock = Some((t, Instant::now(), t)),
                 }
                 self.fixed_stamp = Some(t);
             }
@@ -171,20 +232,16 @@ impl RouterView {
         }
     }
 
-    fn on_bytes(&mut self, b: &[u8]) {
-        self.bytes_in += b.len() as u64;
-        self.lines_in += b.iter().filter(|&&c| c == b'\n').count() as u64;
-        let mut ev = Vec::new();
-        self.raw_cleaner.feed(b, &mut ev);
-        for e in ev {
-            if let TextEvent::Line(l) = e {
-                if self.raw_lines.len() >= CONSOLE_KEEP {
-                    self.raw_lines.pop_front();
-                }
-                self.raw_lines.push_back(l.text);
+    /// The session's clean lines (one cleaner for everything: the passthrough screen shows
+    /// what the session read).
+    fn on_lines(&mut self, lines: Vec<String>, pending: String) {
+        for l in lines {
+            if self.raw_lines.len() >= CONSOLE_KEEP {
+                self.raw_lines.pop_front();
             }
+            self.raw_lines.push_back(l);
         }
-        self.raw_pending = self.raw_cleaner.pending().to_string();
+        self.raw_pending = pending;
     }
 
     fn on_item(&mut self, item: Item) {
@@ -205,12 +262,20 @@ impl RouterView {
             Item::Block(b) => Some(b.command.display),
             _ => None,
         };
-        if display == Some(crate::alliedware::commands::Display::Counters) {
-            self.counters_reads += 1;
+        {
+            use crate::alliedware::commands::Display;
+            match display {
+                Some(Display::Counters) => self.counters_reads += 1,
+                Some(Display::Config) => self.config_read = true,
+                Some(Display::IsakmpSa | Display::IsakmpExchange | Display::IpsecSa) => {
+                    self.reads += 1
+                }
+                _ => {}
+            }
         }
         let ev = self.state.apply(
             item,
-            Classifier::builtin(),
+            self.classifier,
             Options {
                 keep_events: false,
                 exchanges: true,
@@ -330,7 +395,9 @@ impl RouterView {
     /// Now, for durations on screen: the replay's recorded time, or the wall clock.
     pub fn now(&self) -> Instant {
         match self.virtual_clock {
-            Some((first, at, last)) => at + Duration::from_millis(last.saturating_sub(first)),
+            Some((first, at, last)) => {
+                at + Duration::from_millis(ms_of_day(last).saturating_sub(ms_of_day(first)))
+            }
             None => Instant::now(),
         }
     }
@@ -338,5 +405,50 @@ impl RouterView {
     /// Seconds since the last read of any table.
     pub fn data_age(&self) -> Option<Duration> {
         self.updated.values().max().map(|t| t.elapsed())
+    }
+
+    /// The policy whose counters are polled and shown: the user's choice, else the first
+    /// with `action=ipsec`, else the policy of the first IPsec SA.
+    pub fn chosen_policy(&self) -> Option<String> {
+        if let Some(p) = &self.policy {
+            return Some(p.clone());
+        }
+        let s = &self.state.snapshot;
+        s.config
+            .ipsec_policies
+            .iter()
+            .find(|p| p.is_ipsec())
+            .map(|p| p.name.clone())
+            .or_else(|| s.ipsec_sas.first().map(|sa| sa.policy.clone()))
+    }
+
+    /// Choose another policy's counters: the view starts again.
+    pub fn choose_policy(&mut self, name: String) {
+        self.policy = Some(name);
+        self.counters = CounterView::new();
+        self.counters_seen = u64::MAX;
+    }
+
+    /// After the state changed: feed the counter view with the chosen policy's counters, one
+    /// update per counters display read (an unchanged reading is an idle interval and counts
+    /// too), never per event. `at` is the live room's clock.
+    pub fn refresh_counters(&mut self, dialect: &dyn Dialect, at: Duration) {
+        let Some(policy) = self.chosen_policy() else {
+            return;
+        };
+        let canonical = dialect.canonical(&dialect.command(&Cmd::PolicyCounters(&policy)));
+        let readings: Vec<_> = self
+            .state
+            .snapshot
+            .counters
+            .iter()
+            .filter(|c| c.command == canonical)
+            .cloned()
+            .collect();
+        if readings.is_empty() || self.counters_seen == self.counters_reads {
+            return;
+        }
+        self.counters_seen = self.counters_reads;
+        let _ = self.counters.update(at, &readings);
     }
 }
