@@ -251,7 +251,9 @@ async fn run_until(
     while !until(live) && Instant::now() < deadline {
         tokio::select! {
             i = live.recv() => match i {
-                Some(i) => live.handle(i),
+                Some(i) => {
+                    live.handle(i);
+                }
                 None => return None,
             },
             _ = tick.tick() => live.tick(),
@@ -421,6 +423,14 @@ pub async fn diagnose(cfgs: Vec<SessionConfig>, opts: Options) -> Result<Outcome
     }
     // Debug off where we turned it on, logoff where we logged in.
     live.shutdown().await;
+    for r in &live.routers {
+        notes.extend(
+            r.errors
+                .iter()
+                .filter(|e| e.starts_with("no capture"))
+                .cloned(),
+        );
+    }
     let dialect = live.opts.dialect;
     let keys_same = live.keys_same;
     let ends: Vec<EndOutcome> = live

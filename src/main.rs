@@ -275,7 +275,9 @@ fn password_var(i: usize) -> &'static str {
 fn password(var: &str, prompt: &str) -> anyhow::Result<Option<tunnelscope::link::Secret>> {
     if let Ok(p) = std::env::var(var) {
         // Out of the environment once read, before the runtime's threads start, so no child
-        // process (the system ping) inherits it.
+        // process (the system ping) inherits it; and its bytes in the process's original
+        // environment block (what /proc/PID/environ shows) are overwritten first.
+        scrub_env(var);
         std::env::remove_var(var);
         return Ok(Some(tunnelscope::link::Secret::new(p)));
     }
@@ -284,6 +286,24 @@ fn password(var: &str, prompt: &str) -> anyhow::Result<Option<tunnelscope::link:
     }
     let p = rpassword::prompt_password(prompt)?;
     Ok(Some(tunnelscope::link::Secret::new(p)))
+}
+
+/// Overwrite an environment variable's value where it lies in memory (the block the kernel
+/// shows as /proc/PID/environ keeps it even after `remove_var`).
+fn scrub_env(var: &str) {
+    let Ok(name) = std::ffi::CString::new(var) else {
+        return;
+    };
+    // SAFETY: called from `main` before any other thread exists; `getenv` returns a pointer to
+    // the NUL-terminated value, owned by the environment, which is overwritten in place with
+    // as many zero bytes as it has (its length is not changed).
+    unsafe {
+        let p = libc::getenv(name.as_ptr());
+        if !p.is_null() {
+            let len = libc::strlen(p);
+            std::ptr::write_bytes(p, 0, len);
+        }
+    }
 }
 
 /// A serial target's own user: `serial:secoff@/dev/ttyUSB0` (a device path never holds `@`
@@ -434,12 +454,24 @@ fn run_snapshot(args: SnapshotArgs) -> anyhow::Result<ExitCode> {
     for (a, t) in analyses.iter_mut().zip(&args.link.targets) {
         a.files = vec![t.clone()];
     }
-    let text = match analyses.as_slice() {
-        [one] if args.json => {
-            let mut s = serde_json::to_string_pretty(&json::to_value(one))?;
-            s.push('\n');
-            s
+    let ladder = args.ladder.then(|| {
+        let inputs: Vec<analyze::ends::LadderInput> = analyses
+            .iter()
+            .zip(&labels)
+            .map(|(a, l)| analyze::ends::LadderInput::of_analysis(l, a))
+            .collect();
+        analyze::ends::ladder(&inputs)
+    });
+    let with_ladder = |mut v: serde_json::Value| -> anyhow::Result<String> {
+        if let (Some(l), Some(o)) = (&ladder, v.as_object_mut()) {
+            o.insert("ladder".into(), serde_json::json!(l));
         }
+        let mut s = serde_json::to_string_pretty(&v)?;
+        s.push('\n');
+        Ok(s)
+    };
+    let mut text = match analyses.as_slice() {
+        [one] if args.json => with_ladder(json::to_value(one))?,
         [one] => report::render(one),
         [a, b] => {
             let both = tunnelscope::analyze::ends::two_ends_with(
@@ -449,15 +481,22 @@ fn run_snapshot(args: SnapshotArgs) -> anyhow::Result<ExitCode> {
                 tunnelscope::tunnel::Options { keys_same },
             );
             if args.json {
-                let mut s = serde_json::to_string_pretty(&both.json())?;
-                s.push('\n');
-                s
+                with_ladder(both.json())?
             } else {
                 both.text()
             }
         }
         _ => String::new(),
     };
+    if let (Some(l), false) = (&ladder, args.json) {
+        match l {
+            Some(l) => {
+                text.push_str("\nExchange ladder\n");
+                text.push_str(&l.text());
+            }
+            None => text.push_str("\nExchange ladder: no exchange seen in the debug stream\n"),
+        }
+    }
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(text.as_bytes()) {
         if e.kind() != std::io::ErrorKind::BrokenPipe {

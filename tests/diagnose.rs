@@ -161,3 +161,37 @@ fn the_text_report_names_the_ping_and_the_counters() {
     assert!(t.contains("outProcessDone"), "{t}");
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// The review of issue 10: two runs started in the same second wrote one capture between
+/// them (the default name is the router and the second); each now gets its own.
+#[test]
+fn runs_started_together_each_keep_a_capture() {
+    let d = tempdir("together");
+    let runs: Vec<_> = (0..2)
+        .map(|_| {
+            let d = d.clone();
+            std::thread::spawn(move || {
+                tunnelscope(&["diagnose", "sim:healthy", "--for", "2", "--no-debug"], &d)
+            })
+        })
+        .collect();
+    for r in runs {
+        let out = r.join().expect("run");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let dir = d.join("tunnelscope").join("captures");
+    let n = std::fs::read_dir(&dir)
+        .map(|r| {
+            r.flatten()
+                .filter(|e| e.path().extension().is_some_and(|x| x == "tscap"))
+                .count()
+        })
+        .unwrap_or(0);
+    assert_eq!(n, 2, "one capture each in {}", dir.display());
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -31,7 +31,7 @@ async fn until(live: &mut Live, what: &str, within: Duration, ok: impl Fn(&Live)
     while !ok(live) {
         assert!(Instant::now() < end, "waited {within:?} for {what}");
         tokio::select! {
-            i = live.recv() => if let Some(i) = i { live.handle(i) },
+            i = live.recv() => if let Some(i) = i { live.handle(i); },
             _ = tick.tick() => live.tick(),
         }
     }
@@ -391,5 +391,149 @@ fn two_captures_replay_into_two_routers() {
         );
         assert!(t.has(tunnelscope::tunnel::FactKind::SpiUnpaired), "{t:?}");
     });
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A router whose `show enco key=N` reply has the value where no redaction looks for it (on a
+/// line of its own, with no `Value` label), and again a moment after its prompt.
+fn hostile_key_router(p: &pty::Pty, secret: &'static str) -> std::thread::JoinHandle<()> {
+    let fd = p.master.try_clone().expect("dup");
+    std::thread::spawn(move || {
+        let mut f = std::fs::File::from(fd);
+        let mut line = String::new();
+        let mut buf = [0u8; 256];
+        loop {
+            let n = match f.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            for &b in &buf[..n] {
+                match b {
+                    b'\r' | b'\n' => {
+                        let cmd = std::mem::take(&mut line);
+                        let mut out = String::from("\r\n");
+                        let c = cmd.trim();
+                        if c == "show config dynamic" {
+                            out.push_str("create isakmp policy=vpn peer=10.0.0.2 key=1\r\n");
+                        } else if c.starts_with("show enco key") {
+                            out.push_str(&format!("EncoKey {secret}\r\n{secret}\r\n"));
+                        }
+                        out.push_str("GW-9# ");
+                        if f.write_all(out.as_bytes()).is_err() {
+                            return;
+                        }
+                        if c.starts_with("show enco key") {
+                            std::thread::sleep(Duration::from_millis(300));
+                            let late = format!("  Value ....... {secret}\r\n");
+                            if f.write_all(late.as_bytes()).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    0x20..=0x7e => {
+                        line.push(char::from(b));
+                        if f.write_all(&[b]).is_err() {
+                            return;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    })
+}
+
+/// The attacker's review of issue 10: a key value in an unexpected layout, or arriving after
+/// the prompt, reached the capture and the report. Nothing the routers send while their keys
+/// are read (and a moment after) reaches a capture or the room's state.
+#[test]
+fn key_values_in_odd_layouts_reach_no_capture_and_no_state() {
+    let dir = tempdir();
+    let secrets = ["TopSecretPSK-A-XYZZY", "TopSecretPSK-B-XYZZY"];
+    let ptys = [pty::open(), pty::open()];
+    let _routers: Vec<_> = ptys
+        .iter()
+        .zip(secrets)
+        .map(|(p, s)| hostile_key_router(p, s))
+        .collect();
+    let cfgs: Vec<SessionConfig> = ptys
+        .iter()
+        .map(|p| {
+            let mut c = SessionConfig {
+                target: format!("serial:{}", p.path).parse().expect("target"),
+                link: Default::default(),
+                user: None,
+                password: None,
+                prompt: PromptMatcher::new(Some(r"^GW-9# ")).expect("prompt"),
+                poll: Default::default(),
+                reconnect: false,
+                dialect: tunnelscope::alliedware::dialect::dialect(),
+                rules: Classifier::builtin(),
+            };
+            c.poll.enabled = false;
+            c
+        })
+        .collect();
+    let capture = dir.join("keys.cap");
+    runtime().block_on(async {
+        let opts = Options {
+            capture: CaptureChoice::Path(capture.clone()),
+            prompt: cfgs[0].prompt.clone(),
+            ..Options::default()
+        };
+        let mut live = Live::open(Source::Links(cfgs), opts).expect("opens");
+        until(
+            &mut live,
+            "both configurations",
+            Duration::from_secs(20),
+            |l| l.routers.iter().all(|r| r.config_read),
+        )
+        .await;
+        live.apply(Action::CompareKeys);
+        until(&mut live, "the comparison", Duration::from_secs(40), |l| {
+            !l.reading_keys()
+        })
+        .await;
+        // The late values come and go while the output is still withheld.
+        let end = Instant::now() + Duration::from_secs(4);
+        while Instant::now() < end {
+            if let Ok(Some(i)) = tokio::time::timeout(Duration::from_millis(200), live.recv()).await
+            {
+                let _ = live.handle(i);
+            }
+        }
+        assert_eq!(
+            live.keys_same, None,
+            "no value found: not compared, never 'same'"
+        );
+        for r in &live.routers {
+            let seen = format!(
+                "{:?}{:?}{:?}{:?}",
+                r.state.snapshot, r.console, r.raw_lines, r.raw_pending
+            ) + &r
+                .debug
+                .iter()
+                .map(|s| s.text().to_string())
+                .collect::<String>();
+            for s in secrets {
+                assert!(
+                    !seen.contains(s),
+                    "{}: a key value in the room's state",
+                    r.label
+                );
+            }
+        }
+        live.shutdown().await;
+    });
+    for f in std::fs::read_dir(&dir).expect("dir").flatten() {
+        let text = std::fs::read_to_string(f.path()).unwrap_or_default();
+        for s in secrets {
+            assert!(
+                !text.contains(s),
+                "{}: a key value captured",
+                f.path().display()
+            );
+        }
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -622,6 +622,7 @@ fn commands(app: &mut App) -> Vec<String> {
 fn keys() {
     let mut s = scene(Scenario::Phase1Stall, 0, 0);
     let app = &mut s.app;
+    let counted = app.live.routers[0].counters.clone();
 
     // d: debug off (it is on), and on again once the router says it is off.
     app.on_key(key('d'));
@@ -784,7 +785,15 @@ fn keys() {
     app.on_key(Key::plain(KeyCode::BackTab));
     assert_eq!(app.focus, Pane::Console);
 
+    // The reset above moved the baseline to its moment (nothing from before a reset is
+    // judged after it): every delta is 0 again.
+    assert!(app.live.routers[0]
+        .counters
+        .rows()
+        .iter()
+        .all(|r| r.delta() == 0));
     // b sets the baseline: every delta counts from now.
+    app.live.routers[0].counters = counted;
     assert!(app.live.routers[0]
         .counters
         .rows()
@@ -1188,4 +1197,116 @@ fn two_ends_config_mismatches_first_and_red() {
     let (x, y) = find(&buf, "DIFF").unwrap();
     assert_eq!(buf[(x, y)].fg, Color::Red);
     assert!(t.to_lowercase().contains("pfs"), "{t}");
+}
+
+/// Issue 10, items 4, 5 and 8 on the screen: with both ends, `d` turns debug on or off at
+/// both and `alt-d` at this end only; `b` sets both baselines; `R` lists the commands per
+/// router and, confirmed, takes both down first; `K` reads the keys each ISAKMP policy names
+/// at both ends; `L` draws the exchange ladder.
+#[test]
+fn both_ends_take_one_key_each_action() {
+    let mut s = two_end_scene(Scenario::Phase2Mismatch);
+    let app = &mut s.app;
+    app.live.drain_requests();
+    // d: both ends (the scene has debug on: off at both).
+    app.on_key(key('d'));
+    let sent = app.live.drain_requests();
+    let debug: Vec<(usize, bool)> = sent
+        .iter()
+        .filter_map(|(i, r)| match r {
+            Request::Debug(on) => Some((*i, *on)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(debug, [(0, false), (1, false)], "{sent:?}");
+    // alt-d: this end only.
+    app.on_key(Key::new(
+        KeyCode::Char('d'),
+        tunnelscope::tui::keymap::Modifiers {
+            alt: true,
+            ..tunnelscope::tui::keymap::Modifiers::NONE
+        },
+    ));
+    let sent = app.live.drain_requests();
+    assert!(
+        matches!(sent.as_slice(), [(0, Request::Debug(false))]),
+        "{sent:?}"
+    );
+    // b: both baselines, so both ends' deltas count from one moment.
+    app.on_key(key('b'));
+    for r in &app.live.routers {
+        assert!(
+            r.counters.rows().iter().all(|c| c.delta() == 0),
+            "{}",
+            r.label
+        );
+    }
+    // R: one dialog for both, listing the commands per router; y takes both down first.
+    app.on_key(key('R'));
+    assert_eq!(app.overlay, Overlay::ConfirmReset);
+    let t = text(&render(&mut s, 200, 50));
+    assert!(t.contains("Reset ISAKMP and IPsec on both ends"), "{t}");
+    assert!(
+        t.contains("Peer1, first:") && t.contains("Peer2, first:"),
+        "{t}"
+    );
+    let app = &mut s.app;
+    app.on_key(key('y'));
+    let sent = app.live.drain_requests();
+    let cmds: Vec<(usize, String)> = sent
+        .iter()
+        .filter_map(|(i, r)| match r {
+            Request::Command(c) => Some((*i, c.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        cmds,
+        [
+            (0, "disable ipsec".to_string()),
+            (0, "disable isakmp".to_string()),
+            (1, "disable ipsec".to_string()),
+            (1, "disable isakmp".to_string()),
+        ],
+        "nothing comes back up before both ends are down"
+    );
+    // K: the key each ISAKMP policy names, at both ends; no value is shown anywhere yet.
+    app.on_key(key('K'));
+    let sent = app.live.drain_requests();
+    let keys: Vec<usize> = sent
+        .iter()
+        .filter_map(|(i, r)| match r {
+            Request::Command(c) if c.starts_with("show enco key=") => Some(*i),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(keys, [0, 1], "{sent:?}");
+    // L: the ladder of quick mode, where it stopped and why.
+    app.on_key(key('L'));
+    match &app.overlay {
+        Overlay::Detail { title, lines, .. } => {
+            assert_eq!(title, "Exchange ladder");
+            assert!(
+                lines.iter().any(|l| l.contains("NO-PROPOSAL-CHOSEN")),
+                "{lines:?}"
+            );
+        }
+        o => panic!("no ladder: {o:?}"),
+    }
+}
+
+/// The review of issue 10: the doctor said "nothing wrong" beside an unpaired SPI. The
+/// tunnel's findings lead each end's list, and the narrow summary names the cause first.
+#[test]
+fn the_tunnels_cause_leads_the_doctor_and_the_summary() {
+    let mut s = two_end_scene(Scenario::SaOutOfStep);
+    s.app.live.refresh_tunnel();
+    for r in &s.app.live.routers {
+        assert!(r.tunnel_findings >= 1, "{}", r.label);
+        assert_eq!(r.findings[0].code, "spi-unpaired", "{}", r.label);
+    }
+    let t = text(&render(&mut s, 200, 50));
+    assert!(!t.contains("nothing wrong"), "{t}");
+    let t = text(&render(&mut s, 80, 24));
+    assert!(t.contains("Peer1 ⇄ Peer2: spi-unpaired"), "{t}");
 }

@@ -30,7 +30,8 @@ pub fn commands(config: &Config, d: &dyn Dialect) -> Vec<String> {
 /// `Value`, after its leader dots or colon); `None` when the reply shows no value (an error, a
 /// key that does not exist, a layout not known).
 pub fn fingerprint<'a>(lines: impl IntoIterator<Item = &'a str>) -> Option<[u8; 32]> {
-    for l in lines {
+    let mut it = lines.into_iter().peekable();
+    while let Some(l) = it.next() {
         let t = l.trim_start();
         let Some(rest) = t
             .get(..5)
@@ -47,6 +48,19 @@ pub fn fingerprint<'a>(lines: impl IntoIterator<Item = &'a str>) -> Option<[u8; 
         }
         let mut h = Sha256::new();
         h.update(value.as_bytes());
+        // A long value may wrap onto indented lines that are not fields of their own: they
+        // are part of it (two keys that differ only there must not look the same).
+        while let Some(next) = it.peek() {
+            let wraps = next.starts_with(char::is_whitespace)
+                && !next.trim().is_empty()
+                && !next.contains("..")
+                && !next.contains(':');
+            if !wraps {
+                break;
+            }
+            h.update(next.trim().as_bytes());
+            it.next();
+        }
         return Some(h.finalize().into());
     }
     None
@@ -81,5 +95,13 @@ mod tests {
             None
         );
         assert_eq!(fingerprint(["  Value ................."]), None);
+        // A wrapped value: the continuation is part of it.
+        let k = ["  Value ......... SAMEFIRSTLINE", "     WRAPPED-K"];
+        let l = ["  Value ......... SAMEFIRSTLINE", "     WRAPPED-L"];
+        assert_ne!(fingerprint(k), fingerprint(l));
+        assert_ne!(
+            fingerprint(k),
+            fingerprint(["  Value ......... SAMEFIRSTLINE"])
+        );
     }
 }

@@ -337,6 +337,10 @@ enum End {
     Fatal(String),
 }
 
+/// The most of the unfinished line passed on with each chunk (the passthrough screen's
+/// last line).
+const PENDING_SHOWN: usize = 1024;
+
 /// Writing to the router failed: the link is gone (the reason as the system says it).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -658,7 +662,14 @@ impl<'c> Driver<'c> {
         let mut lines = Vec::new();
         self.reader.clean(data, Some(&mut lines));
         let end = self.saw_lines(&lines, events).await;
-        let pending = self.reader.pending().to_string();
+        // The unfinished line as the passthrough screen shows it: its tail only. A router
+        // sending no newline must not have its whole line copied into every event queued.
+        let p = self.reader.pending();
+        let mut from = p.len().saturating_sub(PENDING_SHOWN);
+        while !p.is_char_boundary(from) {
+            from += 1;
+        }
+        let pending = p[from..].to_string();
         let _ = events.send(Event::Lines { lines, pending }).await;
         if end.is_some() {
             return end;

@@ -226,7 +226,7 @@ mod tests {
             "enable ipsec",
             "disable ipsec",
             "enable firewall",
-            "debug=all",
+            "isakmp debug",
             "`ping ",
             "`trace ",
             "sipaddress",

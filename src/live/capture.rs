@@ -28,7 +28,20 @@ pub fn capture_path(choice: &CaptureChoice, label: &str, i: usize, n: usize) -> 
                 .extension()
                 .map(|e| format!(".{}", e.to_string_lossy()))
                 .unwrap_or_default();
-            Some(p.with_file_name(format!("{stem}-{}{ext}", label.to_ascii_lowercase())))
+            // A flat sibling: the label (a target such as `serial:/dev/pts/7`) never makes
+            // folders or climbs out of the capture's own.
+            let safe: String = label
+                .to_ascii_lowercase()
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            Some(p.with_file_name(format!("{stem}-{}{ext}", safe.trim_matches('.'))))
         }
         CaptureChoice::Path(p) => Some(p.clone()),
     }
@@ -55,20 +68,45 @@ pub fn check_capture(choice: &CaptureChoice, labels: &[String]) -> anyhow::Resul
     Ok(())
 }
 
-/// Open a router's capture; the reason it could not be written, if not.
+/// Open a router's capture; the reason it could not be written, if not. A default name taken
+/// already (two sessions started in the same second) gets `-2`, `-3` ... instead: a capture
+/// is never lost to another run's.
 pub fn open(
     path: &std::path::Path,
     label: &str,
     link: String,
     keep_secrets: bool,
+    default_name: bool,
 ) -> Result<CaptureWriter, String> {
     let header = Header {
         router: Some(label.to_string()),
         link: Some(link),
         started: Some(crate::capture::iso_now()),
     };
-    CaptureWriter::create(path, &header, keep_secrets)
-        .map_err(|e| format!("no capture: cannot write {}: {e}", path.display()))
+    let mut candidate = path.to_path_buf();
+    for n in 2..=100 {
+        match CaptureWriter::create(&candidate, &header, keep_secrets) {
+            Err(e) if default_name && e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let stem = path
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let ext = path
+                    .extension()
+                    .map(|e| format!(".{}", e.to_string_lossy()))
+                    .unwrap_or_default();
+                candidate = path.with_file_name(format!("{stem}-{n}{ext}"));
+            }
+            r => {
+                return r
+                    .map_err(|e| format!("no capture: cannot write {}: {e}", candidate.display()))
+            }
+        }
+    }
+    Err(format!(
+        "no capture: every name like {} is taken",
+        path.display()
+    ))
 }
 
 /// Write what crossed the line (both ways, and marks) to a capture.

@@ -91,12 +91,20 @@ struct Io {
     router_ping: Option<(u64, String)>,
     /// Keys being read for a comparison: the commands not answered yet, and the fingerprints.
     keys: Option<KeyRead>,
+    /// After the key displays were answered, what the router sends is still kept from the
+    /// captures and the screen until then (a value arriving late, or wrapped past the prompt).
+    withhold_until: Option<Instant>,
 }
+
+/// How long after the last key display nothing the router sends is shown or captured.
+const KEYS_QUARANTINE: Duration = Duration::from_secs(3);
 
 /// The pre-shared keys of one router being read.
 struct KeyRead {
     /// Canonical commands whose reply has not come.
     pending: Vec<String>,
+    /// The capture has its mark saying output is withheld.
+    marked: bool,
     /// Fingerprints, in the order the replies came (`None`: the reply showed no value).
     prints: Vec<Option<[u8; 32]>>,
     started: Instant,
@@ -119,6 +127,8 @@ pub struct Live {
     /// The pre-shared keys compared: the same at both ends (`true`), or not; `None` before a
     /// comparison or when a key could not be read.
     pub keys_same: Option<bool>,
+    /// Both ends compared (two routers), as of the last read.
+    pub tunnel: Option<crate::tunnel::Tunnel>,
     pub started: Instant,
     source: Option<Source>,
     ping_from: PingFrom,
@@ -175,6 +185,7 @@ fn io() -> Io {
         dump: None,
         router_ping: None,
         keys: None,
+        withhold_until: None,
     }
 }
 
@@ -195,6 +206,7 @@ impl Live {
             replay_status: None,
             notice: None,
             keys_same: None,
+            tunnel: None,
             started: Instant::now(),
             source: None,
             ping_from: PingFrom::Local,
@@ -297,11 +309,13 @@ impl Live {
                 let Some(path) = capture::capture_path(&self.opts.capture, label, i, n) else {
                     continue;
                 };
+                let default_name = matches!(self.opts.capture, CaptureChoice::Default);
                 match capture::open(
                     &path,
                     label,
                     source.link_name(i, label),
                     self.opts.keep_secrets,
+                    default_name,
                 ) {
                     Ok(w) => {
                         self.routers[i].capture = Some(w.path().to_path_buf());
@@ -361,15 +375,33 @@ impl Live {
     }
 
     /// Apply one input.
-    pub fn handle(&mut self, input: Input) {
+    ///
+    /// Returns whether what a view shows may have changed: raw bytes and the raw console lines
+    /// (shown only in passthrough) and the session's measures do not, so a screen need not be
+    /// drawn again for every chunk of a table arriving at 9600 baud.
+    pub fn handle(&mut self, input: Input) -> bool {
         match input {
-            Input::Session(i, e) => self.on_event(i, e),
+            Input::Session(i, e) => {
+                let shown = !matches!(
+                    e,
+                    Event::Bytes(_)
+                        | Event::Lines { .. }
+                        | Event::Measure { .. }
+                        | Event::Sent { .. }
+                );
+                self.on_event(i, e);
+                shown
+            }
             Input::Ping(i, gen, ev) => {
                 if gen == self.ping_gen {
                     self.on_ping(i, ev);
                 }
+                true
             }
-            Input::ReplayProgress(p) => self.replay_status = Some(p),
+            Input::ReplayProgress(p) => {
+                self.replay_status = Some(p);
+                true
+            }
         }
     }
 
@@ -389,6 +421,29 @@ impl Live {
             return;
         }
         let login = matches!(&e, Event::Status(s) if s.login == LoginState::LoggedIn);
+        if self.withholding(i) {
+            // Key displays are being read: whatever the router sends now may hold a key's
+            // value in a layout no redaction knows. It reaches no capture, screen or report.
+            if matches!(e, Event::Bytes(_)) {
+                let io = &mut self.io[i];
+                let marked = io.keys.as_ref().is_none_or(|k| k.marked);
+                if let (Some(w), false) = (io.capture.as_mut(), marked) {
+                    w.mark("[withheld: the router's output while pre-shared keys were read]");
+                }
+                if let Some(k) = io.keys.as_mut() {
+                    k.marked = true;
+                }
+            }
+            // Blocks that answer a command typed at a prompt go on (a key display to be
+            // hashed, a poll's table); text found by its look alone may be a stray value.
+            let keep = matches!(
+                &e,
+                Event::Status(_) | Event::Ended | Event::Error(_) | Event::Sent { .. }
+            ) || matches!(&e, Event::Item(Item::Block(b), _) if b.prompt.is_some());
+            if !keep {
+                return;
+            }
+        }
         if let Some(w) = self.io[i].capture.as_mut() {
             capture::record(w, &e);
         }
@@ -420,7 +475,15 @@ impl Live {
             self.router_ping_block(i, &b);
             self.dump_block(i, &b);
             self.reset_block(i, &b);
+            self.refresh_tunnel();
         }
+    }
+
+    /// Whether router `i`'s output is being kept from everything (a key read, and a moment
+    /// after it).
+    fn withholding(&self, i: usize) -> bool {
+        let x = &self.io[i];
+        x.keys.is_some() || x.withhold_until.is_some_and(|t| Instant::now() < t)
     }
 
     /// While router `i`'s keys are read: true when `e` is to be kept from everything else (a
@@ -434,6 +497,7 @@ impl Live {
             Event::Lines { .. } => true,
             Event::Item(Item::Block(b), _) => {
                 let Some(at) = k.pending.iter().position(|c| *c == b.command.canonical) else {
+                    // Not a key display: a poll's table, passed on (its text is a table's).
                     return false;
                 };
                 k.pending.remove(at);
@@ -457,10 +521,14 @@ impl Live {
         if busy && !late {
             return;
         }
+        let until = Instant::now() + KEYS_QUARANTINE;
         let prints: Vec<Vec<Option<[u8; 32]>>> = self
             .io
             .iter_mut()
-            .map(|x| x.keys.take().map(|k| k.prints).unwrap_or_default())
+            .map(|x| {
+                x.withhold_until = Some(until);
+                x.keys.take().map(|k| k.prints).unwrap_or_default()
+            })
             .collect();
         let unread = busy
             || prints
@@ -483,11 +551,48 @@ impl Live {
         let first = sets.pop().unwrap_or_default();
         let same = sets.iter().all(|s| *s == first);
         self.keys_same = Some(same);
+        self.refresh_tunnel();
         self.say(if same {
             "pre-shared keys: the same at both ends (compared by fingerprint)"
         } else {
             "pre-shared keys: they DIFFER (compared by fingerprint; the values were not shown)"
         });
+    }
+
+    /// Two routers: compare them again (after every read; a driver feeding a detached room by
+    /// hand calls it) and put the tunnel's findings at the front of each
+    /// end's list, so the doctor pane,
+    /// the status bar and the bundle name the cause the two ends show together.
+    pub fn refresh_tunnel(&mut self) {
+        let [a, b] = self.routers.as_slice() else {
+            return;
+        };
+        let (pa, pb) = (a.ping.tally(), b.ping.tally());
+        let mut ea =
+            crate::tunnel::End::new(&a.label, &a.state.snapshot).with_counters(&a.counters);
+        if pa.sent > 0 {
+            ea = ea.with_ping(&pa);
+        }
+        let mut eb =
+            crate::tunnel::End::new(&b.label, &b.state.snapshot).with_counters(&b.counters);
+        if pb.sent > 0 {
+            eb = eb.with_ping(&pb);
+        }
+        let t = crate::tunnel::examine_with(
+            &ea,
+            &eb,
+            crate::tunnel::Options {
+                keys_same: self.keys_same,
+            },
+        );
+        let found = crate::doctor::tunnel::findings(&t, self.opts.dialect);
+        // Every tunnel finding is listed at both ends: a fault between them is each end's
+        // business (Peer1 sends with an SPI Peer2 lacks), and neither may say "nothing wrong".
+        let all: Vec<crate::doctor::Finding> = found.iter().map(|f| f.finding.clone()).collect();
+        for r in &mut self.routers {
+            r.set_tunnel_findings(all.clone());
+        }
+        self.tunnel = Some(t);
     }
 
     /// Whether a key comparison is under way.
@@ -498,6 +603,20 @@ impl Live {
     /// Whether a router is reached over telnet (keys read there cross the network in clear).
     pub fn any_telnet(&self) -> bool {
         matches!(&self.source, Some(Source::Links(c)) if c.iter().any(|c| matches!(c.target, crate::link::Target::Telnet { .. })))
+    }
+
+    /// A reset starts the counters' story again: the baseline moves to now and the last ping
+    /// is forgotten, so nothing from before the reset is judged after it.
+    fn after_reset(&mut self, routers: &[usize]) {
+        let at = self.clock();
+        for &i in routers {
+            if let Some(r) = self.routers.get_mut(i) {
+                r.counters.set_baseline(at);
+                if !r.ping.running {
+                    r.ping = PingState::default();
+                }
+            }
+        }
     }
 
     /// A reset of every router: this router answered the last command taking it down.
@@ -616,6 +735,7 @@ impl Live {
         for r in &mut self.routers {
             r.tick();
         }
+
         self.reset_bring_up();
         if self.io.iter().any(|x| x.keys.is_some()) {
             self.keys_done();
@@ -645,6 +765,7 @@ impl Live {
             Action::Debug { router, on } => self.send(router, Request::Debug(on)),
             Action::PollNow { router } => self.send(router, Request::PollNow),
             Action::Reset { router } => {
+                self.after_reset(&[router]);
                 let seq = d.reset_sequence();
                 if let Some(r) = self.routers.get_mut(router) {
                     r.user_command(&format!("reset: {}", seq.join(", ")));
@@ -654,6 +775,8 @@ impl Live {
                 }
             }
             Action::ResetAll => {
+                let all: Vec<usize> = (0..self.routers.len()).collect();
+                self.after_reset(&all);
                 let down = d.reset_down();
                 let up = d.reset_up();
                 let n = self.routers.len();
@@ -683,6 +806,7 @@ impl Live {
                 self.keys_same = None;
                 for (router, list) in cmds.into_iter().enumerate() {
                     self.io[router].keys = Some(KeyRead {
+                        marked: false,
                         pending: list.iter().map(|c| d.canonical(c)).collect(),
                         prints: Vec::new(),
                         started: Instant::now(),

@@ -79,6 +79,9 @@ pub struct RouterState {
     pub state: State,
     pub debug: DebugLog,
     pub findings: Vec<Finding>,
+    /// How many of `findings`, at the front, are the tunnel's (both ends compared): put there
+    /// by the live room, so every view of this router lists them first.
+    pub tunnel_findings: usize,
     /// When each table was last read.
     pub updated: HashMap<&'static str, Instant>,
     /// Row keys that changed at the last read of their table.
@@ -157,6 +160,7 @@ impl RouterState {
             state: State::default(),
             debug: DebugLog::new(scrollback),
             findings: Vec::new(),
+            tunnel_findings: 0,
             updated: HashMap::new(),
             changed: HashSet::new(),
             progress: HashMap::new(),
@@ -361,7 +365,27 @@ impl RouterState {
         for e in &mut self.state.snapshot.exchanges {
             e.in_state_secs = secs.get(&e.id).copied();
         }
-        self.findings = self.state.findings(true);
+        self.set_findings(self.state.findings(true));
+    }
+
+    /// This end's own findings, after the tunnel's (kept at the front).
+    fn set_findings(&mut self, own: Vec<Finding>) {
+        let tunnel: Vec<Finding> = self
+            .findings
+            .drain(..self.tunnel_findings.min(self.findings.len()))
+            .collect();
+        self.findings = tunnel;
+        self.findings.extend(own);
+    }
+
+    /// The tunnel's findings that concern this end, ahead of its own.
+    pub fn set_tunnel_findings(&mut self, tunnel: Vec<Finding>) {
+        let own = self
+            .findings
+            .split_off(self.tunnel_findings.min(self.findings.len()));
+        self.tunnel_findings = tunnel.len();
+        self.findings = tunnel;
+        self.findings.extend(own);
     }
 
     /// Recompute time-based findings (a stall grows longer without a new read).
@@ -378,7 +402,7 @@ impl RouterState {
             }
         }
         if any {
-            self.findings = self.state.findings(true);
+            self.set_findings(self.state.findings(true));
         }
     }
 

@@ -33,7 +33,20 @@ impl Source {
     /// target, a replay by its file.
     pub fn labels(&self) -> Vec<String> {
         match self {
-            Source::Replay(paths, _) => paths.iter().map(|p| p.display().to_string()).collect(),
+            // A capture's router name (its header), else the file's name: never a long path.
+            Source::Replay(paths, _) => paths
+                .iter()
+                .map(|p| {
+                    crate::capture::read::open(p)
+                        .ok()
+                        .and_then(|(h, _)| h.router)
+                        .unwrap_or_else(|| {
+                            p.file_stem()
+                                .map(|s| s.to_string_lossy().into_owned())
+                                .unwrap_or_else(|| p.display().to_string())
+                        })
+                })
+                .collect(),
             Source::Links(cfgs) => cfgs
                 .iter()
                 .map(|c| match &c.target {

@@ -68,6 +68,8 @@ pub enum Overlay {
     ConfirmReset,
     /// Quit while debug is on.
     ConfirmQuit,
+    /// Compare keys where a router is reached over telnet (clear text on the network).
+    ConfirmKeys,
     Detail {
         title: String,
         lines: Vec<String>,
@@ -403,6 +405,15 @@ impl App {
                     self.overlay = Overlay::None;
                 }
             }
+            Overlay::ConfirmKeys => {
+                if cmd == Some(Command::Confirm) || yes {
+                    self.overlay = Overlay::None;
+                    self.act(Action::CompareKeys);
+                } else if cmd == Some(Command::Cancel) || no {
+                    self.overlay = Overlay::None;
+                    self.say("keys not compared");
+                }
+            }
             Overlay::ConfirmQuit => {
                 if cmd == Some(Command::Confirm) || yes || cmd == Some(Command::Quit) {
                     self.quit = true;
@@ -453,6 +464,8 @@ impl App {
             && matches!(
                 cmd,
                 Command::DebugToggle
+                    | Command::DebugHere
+                    | Command::CompareKeys
                     | Command::PollNow
                     | Command::Reset
                     | Command::CommandLine
@@ -518,6 +531,29 @@ impl App {
                     format!("turning debug on{where_} ({cmd})")
                 });
             }
+            Command::DebugHere => {
+                let on = self.router().status.as_ref().is_some_and(|s| s.debug_on);
+                let router = self.current;
+                self.act(Action::Debug { router, on: !on });
+                let label = self.router().label.clone();
+                self.say(if on {
+                    format!("turning debug off on {label} only")
+                } else {
+                    format!("turning debug on on {label} only")
+                });
+            }
+            Command::CompareKeys => {
+                if self.live.routers.len() < 2 {
+                    self.say(
+                        "keys are compared between the two ends of a tunnel (give two targets)",
+                    );
+                } else if self.live.any_telnet() {
+                    self.overlay = Overlay::ConfirmKeys;
+                } else {
+                    self.act(Action::CompareKeys);
+                }
+            }
+            Command::Ladder => self.open_ladder(),
             Command::PollNow => {
                 let router = self.current;
                 self.act(Action::PollNow { router });
@@ -772,6 +808,41 @@ impl App {
             0 => s.ike_sas.len(),
             1 => s.exchanges.len(),
             _ => s.ipsec_sas.len(),
+        }
+    }
+
+    /// The ladder of the latest failed exchange (else the latest) between the routers on
+    /// screen, drawn from their debug streams and exchange tables, in a scrollable dialog.
+    fn open_ladder(&mut self) {
+        use crate::analyze::ends::{ladder, LadderInput};
+        use crate::live::debuglog::Entry;
+        let inputs: Vec<LadderInput> = self
+            .live
+            .routers
+            .iter()
+            .map(|r| LadderInput {
+                name: &r.label,
+                events: r
+                    .debug
+                    .iter()
+                    .filter_map(|s| match &s.entry {
+                        Entry::Line(e) => Some((Some(s.at), e)),
+                        Entry::Mark(_) => None,
+                    })
+                    .collect(),
+                exchanges: &r.state.snapshot.exchanges,
+            })
+            .collect();
+        match ladder(&inputs) {
+            Some(l) => {
+                self.overlay = Overlay::Detail {
+                    title: "Exchange ladder".into(),
+                    lines: l.text().lines().map(String::from).collect(),
+                    scroll: 0,
+                };
+                self.overlay_max_scroll.set(u16::MAX);
+            }
+            None => self.say("no exchange in the debug stream yet (d turns the debug on)"),
         }
     }
 

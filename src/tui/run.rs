@@ -80,7 +80,8 @@ async fn event_loop(
 ) -> (Ending, bool) {
     let (key_tx, mut keys) = mpsc::channel(64);
     key_reader(key_tx);
-    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    // Once a second: the clocks on screen move by seconds, and a stall grows by them.
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut last_draw = Instant::now() - Duration::from_secs(1);
     let mut dirty = true;
     let mut signal: Option<i32> = None;
@@ -114,13 +115,13 @@ async fn event_loop(
                 dirty = true;
             }
             Some(input) = app.live.recv() => {
-                app.live.handle(input);
-                dirty = true;
+                // In passthrough the raw console is on screen: every chunk shows.
+                let passthrough = app.input == super::app::Input::Passthrough;
+                dirty |= app.live.handle(input) || passthrough;
             }
             _ = tick.tick() => {
                 app.live.tick();
-                // The clocks on screen move once a second.
-                if last_draw.elapsed() >= Duration::from_secs(1) { dirty = true; }
+                dirty = true;
             }
             n = stops.recv() => {
                 signal.get_or_insert(n);

@@ -470,6 +470,38 @@ pub(super) fn draw_overlay(f: &mut Frame, app: &App, area: Rect) {
                 Scroll::Text(*scroll),
             )
         }
+        Overlay::ConfirmReset if app.routers().len() > 1 => {
+            // Both ends: every router taken down first, then all brought up together.
+            let d = app.live.opts.dialect;
+            let mut lines = vec![
+                Line::from("Reset ISAKMP and IPsec on both ends, in the How To Note's order?"),
+                Line::from("This interrupts every VPN on both routers while they renegotiate."),
+                Line::from(""),
+            ];
+            for r in app.routers() {
+                lines.push(Line::from(format!("  {}, first:", r.label)));
+                lines.extend(
+                    d.reset_down()
+                        .into_iter()
+                        .map(|c| Line::from(Span::styled(format!("    {c}"), accent()))),
+                );
+            }
+            lines.push(Line::from(
+                "  then, once both are down, on each end together:",
+            ));
+            lines.extend(
+                d.reset_up()
+                    .into_iter()
+                    .map(|c| Line::from(Span::styled(format!("    {c}"), accent()))),
+            );
+            lines.push(Line::from(""));
+            lines.push(Line::from("Enter or y: send them    Esc or n: cancel"));
+            (
+                "Reset ISAKMP and IPsec on both ends".into(),
+                lines,
+                Scroll::Text(0),
+            )
+        }
         Overlay::ConfirmReset => {
             let mut lines = vec![
                 Line::from("Reset ISAKMP and IPsec on this router, in the How To Note's order?"),
@@ -488,6 +520,21 @@ pub(super) fn draw_overlay(f: &mut Frame, app: &App, area: Rect) {
             lines.push(Line::from("Enter or y: send them    Esc or n: cancel"));
             ("Reset ISAKMP and IPsec".into(), lines, Scroll::Text(0))
         }
+        Overlay::ConfirmKeys => (
+            "Compare the pre-shared keys".into(),
+            vec![
+                Line::from(
+                    "A router is reached over telnet: reading its keys sends them across the \
+                     network in clear text.",
+                ),
+                Line::from(
+                    "Only their fingerprints are kept and compared; the values are never shown.",
+                ),
+                Line::from(""),
+                Line::from("Enter or y: read them anyway    Esc or n: cancel"),
+            ],
+            Scroll::Text(0),
+        ),
         Overlay::ConfirmQuit => (
             "Quit".into(),
             vec![

@@ -101,8 +101,14 @@ impl Tunnel {
             self.ipsec_pairs.len(),
         );
         let mismatches = self.config_check.iter().filter(|r| !r.matches).count();
+        // The top fact first: a narrow screen cuts the end of the line, never the cause.
+        let top = self
+            .facts
+            .first()
+            .map(|f| format!("{} · ", f.kind.code()))
+            .unwrap_or_default();
         let mut out = format!(
-            "{} ⇄ {}: ISAKMP {ike}, IPsec {ipsec}, {mismatches} mismatch{}",
+            "{} ⇄ {}: {top}ISAKMP {ike}, IPsec {ipsec}, {mismatches} mismatch{}",
             self.ends[0],
             self.ends[1],
             if mismatches == 1 { "" } else { "es" }
@@ -117,10 +123,6 @@ impl Tunnel {
             };
             out.push_str(", ");
             out.push_str(&word);
-        }
-        if let Some(f) = self.facts.first() {
-            out.push_str(" · ");
-            out.push_str(f.kind.code());
         }
         out
     }

@@ -48,7 +48,7 @@ commands! {
     FocusPrev "focus-prev" "back" "Focus the previous pane";
     Zoom "zoom" "zoom" "Zoom the focused pane to the full screen, or back";
     CommandLine "command-line" "command" "Open the command line to send a router command";
-    DebugToggle "debug-toggle" "debug" "Turn ISAKMP debug on the router on or off";
+    DebugToggle "debug-toggle" "debug" "Turn ISAKMP debug on or off (on both ends when there are two)";
     PollNow "poll-now" "poll" "Poll the router now";
     Reset "reset" "reset" "Reset ISAKMP and IPsec (asks first, listing the commands)";
     Baseline "baseline" "baseline" "Set the counter baseline to the current values";
@@ -69,6 +69,9 @@ commands! {
     SearchPrev "search-prev" "prev" "Go to the previous match";
     FilterPhase "filter-phase" "phase" "Show one phase: all, 1, 1.5, 2, informational";
     EndFilter "end-filter" "end" "Two routers: show both ends' debug lines, or one end's only";
+    DebugHere "debug-here" "debug here" "Turn ISAKMP debug on or off on this end only";
+    CompareKeys "compare-keys" "keys" "Two routers: compare the pre-shared keys by fingerprint (the values are never shown)";
+    Ladder "ladder" "ladder" "Draw the exchange ladder of the latest failed exchange (else the latest)";
     WrapToggle "wrap-toggle" "wrap" "Wrap long debug lines, or one line each (scroll with left/right)";
     ScrollLeft "scroll-left" "left" "Scroll the debug lines left (one line each)";
     ScrollRight "scroll-right" "right" "Scroll the debug lines right (one line each)";

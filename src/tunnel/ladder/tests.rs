@@ -49,7 +49,8 @@ fn run(s: Scenario, secs: u64, at: &[(u64, usize, &str)]) -> [Run; 2] {
     let mut arrivals: [Vec<(u64, String)>; 2] = [Vec::new(), Vec::new()];
     for (p, c) in cons.iter_mut().enumerate() {
         out[p].extend(c.take_output(usize::MAX));
-        c.input(b"enable isakmp debug=all\r", Duration::ZERO);
+        let on = crate::alliedware::dialect::dialect().command(&crate::model::Cmd::Debug(true));
+        c.input(format!("{on}\r").as_bytes(), Duration::ZERO);
         out[p].extend(c.take_output(usize::MAX));
     }
     for ms in (50..=secs * 1000).step_by(50) {
