@@ -128,7 +128,8 @@ fn demo_200x60_debug_reset_ping_help_quit() {
 
     // R lists the reset; y sends it; phase 1 lines arrive with their tag, in cyan.
     t.type_text("R");
-    let dialog = t.wait_for("Reset ISAKMP and IPsec on this router", secs(5));
+    // The demo has both ends: one dialog for both.
+    let dialog = t.wait_for("Reset ISAKMP and IPsec on both ends", secs(5));
     let at: Vec<usize> = [
         "disable ipsec",
         "disable isakmp",
@@ -147,7 +148,7 @@ fn demo_200x60_debug_reset_ping_help_quit() {
     let screen = t.wait("phase 1 lines in the debug pane", secs(10), |s| {
         s.contains("   1 ISAKMP: Exchange") && s.contains("state SASENT")
     });
-    assert!(!screen.contains("Reset ISAKMP and IPsec on this router"));
+    assert!(!screen.contains("Reset ISAKMP and IPsec on both ends"));
     let ansi = t.capture_ansi();
     let phase1 = ansi
         .lines()
@@ -232,8 +233,8 @@ fn demo_80x24_scenario_switch_zoom_help_quit() {
     // The new scenario's stall shows in the exchanges table (the status bar's link is cut at 80
     // columns).
     t.wait_for("SASENT", secs(8));
-    // The doctor: the stall is called one after 8 s in SASENT.
-    let screen = t.wait_for("phase1-stalled", secs(20));
+    // The doctor names the cause the two ends show together first: Peer2's firewall.
+    let screen = t.wait_for("ike-blocked-at-peer", secs(20));
     let (status, hints) = bars(&screen);
     assert!(status.starts_with("Peer1 | security officer"), "{status}");
     assert!(hints.starts_with("q quit  ? help"), "{hints}");

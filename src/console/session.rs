@@ -487,11 +487,11 @@ impl<'c> Driver<'c> {
 
     /// How long the loop may sleep when nothing arrives: briefly while the line's last text
     /// waits to be judged or a command is under way (a prompt is seen `QUIET` after the last
-    /// byte), else until the next poll is due, at most a quarter of a second. An idle console
-    /// then costs a few wake-ups a second, not twenty.
+    /// byte), else until the next poll is due, at most a second. An idle console
+    /// then costs one wake-up a second, not twenty.
     fn next_wake(&self) -> Duration {
         const BUSY: Duration = Duration::from_millis(50);
-        const IDLE: Duration = Duration::from_millis(250);
+        const IDLE: Duration = Duration::from_secs(1);
         let busy = !self.judged
             || self.in_flight.is_some()
             || !self.queue.is_empty()

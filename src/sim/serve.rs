@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// How often time advances and output is sent.
-const TICK: Duration = Duration::from_millis(10);
+const TICK: Duration = Duration::from_millis(25);
 
 /// A network whose clock is the wall clock from `start`.
 #[derive(Clone)]

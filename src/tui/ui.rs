@@ -471,30 +471,18 @@ pub(super) fn draw_overlay(f: &mut Frame, app: &App, area: Rect) {
             )
         }
         Overlay::ConfirmReset if app.routers().len() > 1 => {
-            // Both ends: every router taken down first, then all brought up together.
+            // Both ends: every router taken down first, then all brought up together. As
+            // short as the one-router dialog, so its answer line shows on a small screen.
             let d = app.live.opts.dialect;
+            let names: Vec<&str> = app.routers().iter().map(|r| r.label.as_str()).collect();
             let mut lines = vec![
                 Line::from("Reset ISAKMP and IPsec on both ends, in the How To Note's order?"),
-                Line::from("This interrupts every VPN on both routers while they renegotiate."),
-                Line::from(""),
+                Line::from(format!("{}, first:", names.join(" and "))),
             ];
-            for r in app.routers() {
-                lines.push(Line::from(format!("  {}, first:", r.label)));
-                lines.extend(
-                    d.reset_down()
-                        .into_iter()
-                        .map(|c| Line::from(Span::styled(format!("    {c}"), accent()))),
-                );
-            }
-            lines.push(Line::from(
-                "  then, once both are down, on each end together:",
-            ));
-            lines.extend(
-                d.reset_up()
-                    .into_iter()
-                    .map(|c| Line::from(Span::styled(format!("    {c}"), accent()))),
-            );
-            lines.push(Line::from(""));
+            let cmd = |c: String| Line::from(Span::styled(format!("    {c}"), accent()));
+            lines.extend(d.reset_down().into_iter().map(cmd));
+            lines.push(Line::from("then, once both are down, both together:"));
+            lines.extend(d.reset_up().into_iter().map(cmd));
             lines.push(Line::from("Enter or y: send them    Esc or n: cancel"));
             (
                 "Reset ISAKMP and IPsec on both ends".into(),
