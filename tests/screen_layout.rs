@@ -373,35 +373,35 @@ const EXPECT: &[Expect] = &[
         exchange: Some("SASENT for"),
         moved_errors: &["outDropNoSa"],
         verdict: "nothing through the tunnel",
-        finding: "ERROR phase1-not-established",
+        finding: "ERROR ike-blocked-at-peer",
     },
     Expect {
         scenario: "phase2-mismatch",
         exchange: None,
         moved_errors: &["outDropNoSa"],
         verdict: "nothing through the tunnel",
-        finding: "ERROR phase2-missing",
+        finding: "ERROR pfs-mismatch",
     },
     Expect {
         scenario: "sa-out-of-step",
         exchange: None,
         moved_errors: &[],
         verdict: "encrypting, nothing decrypted",
-        finding: "nothing wrong seen",
+        finding: "ERROR spi-unpaired",
     },
     Expect {
         scenario: "sa-accumulation",
         exchange: None,
         moved_errors: &[],
         verdict: "encrypting and decrypting",
-        finding: "WARNING aggressive-without-deletes",
+        finding: "ERROR heartbeat-mismatch",
     },
     Expect {
         scenario: "policy-selection",
         exchange: None,
         moved_errors: &["outDropNoSa"],
         verdict: "nothing through the tunnel",
-        finding: "ERROR auth-failed",
+        finding: "ERROR id-mismatch",
     },
     Expect {
         scenario: "psk-mismatch",
@@ -482,6 +482,8 @@ fn check_80x24(e: &Expect) {
 }
 
 #[test]
+// With both ends in the demo, the top finding is the cause the two ends show together (the
+// tunnel's), ahead of each end's own symptoms.
 fn tmux_80x24_shows_exchange_moved_errors_verdict_and_top_finding_in_every_scenario() {
     let handles: Vec<_> = EXPECT
         .iter()
