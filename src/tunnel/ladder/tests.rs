@@ -4,7 +4,8 @@
 use super::*;
 use crate::alliedware::debug::Classifier;
 use crate::analyze::{analyze_bytes, Options};
-use crate::model::Exchange;
+use crate::alliedware::dialect::dialect;
+use crate::model::{Cmd, Exchange};
 use crate::sim::{Console, ConsoleConfig, Network, Scenario, Start};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -39,7 +40,7 @@ fn clock(ms: u64) -> Time {
 
 /// Both consoles of one simulated network with debug on, run for `secs` in 50 ms ticks;
 /// `at` is a command typed on a console at a time (ms).
-fn run(s: Scenario, secs: u64, at: &[(u64, usize, &str)]) -> [Run; 2] {
+fn run(s: Scenario, secs: u64, at: &[(u64, usize, String)]) -> [Run; 2] {
     let net = Arc::new(Mutex::new(Network::new(s)));
     let mut cons: Vec<Console> = (0..2)
         .map(|p| Console::new(net.clone(), p, Start::SecOff, ConsoleConfig::default()))
@@ -70,7 +71,8 @@ fn run(s: Scenario, secs: u64, at: &[(u64, usize, &str)]) -> [Run; 2] {
     }
     let mut runs = Vec::new();
     for p in 0..2 {
-        cons[p].input(b"show isakmp exchange\r", Duration::from_secs(secs));
+        let show = dialect().command(&Cmd::ShowExchanges);
+        cons[p].input(format!("{show}\r").as_bytes(), Duration::from_secs(secs));
         out[p].extend(cons[p].take_output(usize::MAX));
         let opts = Options {
             keep_events: true,
@@ -117,12 +119,16 @@ fn msgs(list: &[(&str, usize)]) -> Vec<(String, usize, u32)> {
     list.iter().map(|(m, f)| (m.to_string(), *f, 0)).collect()
 }
 
-fn reset() -> Vec<(u64, usize, &'static str)> {
-    // The How To Note's reset on Peer1: the tunnel negotiates afresh from main mode.
-    vec![(1000, 0, "disable isakmp"), (1500, 0, "enable isakmp")]
+fn reset() -> Vec<(u64, usize, String)> {
+    // The How To Note's reset on Peer1 (ISAKMP down, then up): the tunnel negotiates afresh
+    // from main mode.
+    let d = dialect();
+    let down = d.reset_down().pop().unwrap_or_default();
+    let up = d.reset_up().into_iter().next().unwrap_or_default();
+    vec![(1000, 0, down), (1500, 0, up)]
 }
 
-fn sim_ladder(s: Scenario, at: &[(u64, usize, &str)], pick: Pick) -> Ladder {
+fn sim_ladder(s: Scenario, at: &[(u64, usize, String)], pick: Pick) -> Ladder {
     let [a, b] = run(s, 40, at);
     ladder(&a.end(), Some(&b.end()), pick).expect("a ladder")
 }
