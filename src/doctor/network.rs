@@ -2,10 +2,10 @@
 //! address, and a firewall that does not let IKE (UDP 500, and 4500 for NAT-T) in.
 
 use super::{advice, evidence, DoctorInput, Finding, Severity};
-use crate::model::{Cmd, Config, Dialect, FirewallPolicy, FirewallRule, Interface};
+use crate::model::{Cmd, Config, Dialect, FirewallPolicy, Interface};
 
-const IKE_PORT: u16 = 500;
-const NATT_PORT: u16 = 4500;
+// Which rule lets IKE in is the tunnel room's judgement too: one copy, there.
+use crate::tunnel::firewall::{admits, IKE_PORT, NATT_PORT};
 
 pub(super) fn check(input: &DoctorInput, out: &mut Vec<Finding>) {
     let d = input.dialect;
@@ -70,62 +70,6 @@ fn public_interfaces(policy: &FirewallPolicy) -> Vec<&str> {
 }
 
 /// `allow` or `nonat`, however far abbreviated.
-fn lets_in(rule: &FirewallRule) -> bool {
-    rule.action.as_deref().is_some_and(|a| {
-        let a = a.trim().to_ascii_lowercase();
-        a.starts_with('a') || a.starts_with("no")
-    })
-}
-
-fn udp(rule: &FirewallRule) -> bool {
-    match rule
-        .protocol
-        .as_deref()
-        .map(|p| p.trim().to_ascii_lowercase())
-    {
-        None => true,
-        Some(p) => matches!(p.as_str(), "" | "udp" | "17" | "any" | "all"),
-    }
-}
-
-/// Whether a port value covers `port`: a number, a range `a-b`, a comma list, `any`/`all`, or
-/// the name `isakmp` for 500. An unset port covers nothing: such a rule usually selects on
-/// something else.
-fn covers(value: Option<&str>, port: u16) -> bool {
-    let Some(value) = value else { return false };
-    value.split(',').any(|part| {
-        let v = part.trim().to_ascii_lowercase();
-        match v.as_str() {
-            "any" | "all" => true,
-            "isakmp" => port == IKE_PORT,
-            _ => match v.split_once('-') {
-                Some((a, b)) => match (a.trim().parse::<u16>(), b.trim().parse::<u16>()) {
-                    (Ok(a), Ok(b)) => a <= port && port <= b,
-                    _ => false,
-                },
-                None => v.parse::<u16>().is_ok_and(|n| n == port),
-            },
-        }
-    })
-}
-
-fn admits(rule: &FirewallRule, iface: &str, port: u16) -> bool {
-    // A rule for decrypted tunnel traffic (encapsulation=ipsec) does not let IKE itself in.
-    let plain = rule
-        .encapsulation
-        .as_deref()
-        .is_none_or(|e| e.trim().is_empty() || e.trim().eq_ignore_ascii_case("none"));
-    let on_iface = rule
-        .interface
-        .as_deref()
-        .is_none_or(|i| i.trim().is_empty() || i.trim().eq_ignore_ascii_case(iface));
-    plain
-        && lets_in(rule)
-        && on_iface
-        && udp(rule)
-        && (covers(rule.port.as_deref(), port) || covers(rule.gblport.as_deref(), port))
-}
-
 fn firewall(d: &dyn Dialect, config: &Config) -> Option<Finding> {
     let has_public = config
         .firewall_policies
@@ -245,7 +189,7 @@ fn port_list(ports: &[u16]) -> String {
 mod tests {
     use super::super::fixtures::{aw, codes, examine_file, healthy};
     use super::*;
-    use crate::model::Snapshot;
+    use crate::model::{FirewallRule, Snapshot};
 
     fn fires(snap: &Snapshot, code: &str) -> bool {
         codes(&examine_file(snap)).contains(&code)

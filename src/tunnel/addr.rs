@@ -142,6 +142,12 @@ pub struct Range {
     pub last: u32,
 }
 
+impl Range {
+    pub fn overlaps(&self, other: &Range) -> bool {
+        self.first <= other.last && other.first <= self.last
+    }
+}
+
 impl std::fmt::Display for Range {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let (a, b) = (Ipv4Addr::from(self.first), Ipv4Addr::from(self.last));

@@ -34,7 +34,7 @@ fn covers(value: Option<&str>, port: u16) -> bool {
 }
 
 /// A rule that lets UDP `port` in on `iface` (not one for decrypted tunnel traffic).
-fn admits(rule: &FirewallRule, iface: &str, port: u16) -> bool {
+pub fn admits(rule: &FirewallRule, iface: &str, port: u16) -> bool {
     let trimmed = |v: &Option<String>| v.as_deref().map(|s| s.trim().to_ascii_lowercase());
     let plain = trimmed(&rule.encapsulation).is_none_or(|e| e.is_empty() || e == "none");
     let on_iface =

@@ -14,7 +14,7 @@ use crate::model::Phase;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
-use ratatui::text::{Line, Span};
+use ratatui::text::Span;
 use ratatui::widgets::{Block, Paragraph, Widget};
 use ratatui::Frame;
 use std::borrow::Cow;
@@ -296,21 +296,7 @@ pub fn draw_stream(buf: &mut Buffer, inner: Rect, log: &DebugLog, view: &View) -
                 Some((seq, style))
             })
             .collect();
-        let mut lines: Vec<Line> = Vec::with_capacity(rows + 8);
-        for (seq, style) in marks {
-            for row in laid.rows(seq) {
-                let n = row.len();
-                let spans: Vec<Span> = row
-                    .iter()
-                    .enumerate()
-                    .map(|(k, sp)| Span {
-                        content: Cow::Borrowed(&sp.content),
-                        style: if k + 1 == n { style } else { sp.style },
-                    })
-                    .collect();
-                lines.push(Line::from(spans));
-            }
-        }
+        let lines = laid.styled(marks, rows);
         // Lines after the selected one may overflow: the pane cuts them at its bottom. Only a
         // line taller than the pane overflows when following: its start shows.
         Paragraph::new(lines).render(inner, buf);

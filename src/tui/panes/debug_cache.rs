@@ -82,6 +82,31 @@ impl<K: Copy + PartialEq> LineCache<K> {
     }
 
     /// The rows of line `seq`, as laid out by [`LineCache::lay`] this frame.
+    /// The cached rows of the lines `marks` names, each with the style of its mark on its text
+    /// (the last span), borrowed, not copied: what a pane draws this frame.
+    pub fn styled(
+        &self,
+        marks: Vec<(usize, ratatui::style::Style)>,
+        rows: usize,
+    ) -> Vec<ratatui::text::Line<'_>> {
+        let mut lines = Vec::with_capacity(rows + 8);
+        for (seq, style) in marks {
+            for row in self.rows(seq) {
+                let n = row.len();
+                let spans: Vec<Span> = row
+                    .iter()
+                    .enumerate()
+                    .map(|(k, sp)| Span {
+                        content: std::borrow::Cow::Borrowed(&sp.content),
+                        style: if k + 1 == n { style } else { sp.style },
+                    })
+                    .collect();
+                lines.push(ratatui::text::Line::from(spans));
+            }
+        }
+        lines
+    }
+
     pub fn rows(&self, seq: usize) -> &[Vec<Span<'static>>] {
         self.map.get(&seq).map_or(&[], |l| &l.rows)
     }

@@ -13,9 +13,8 @@ use crate::model::Phase;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
-use ratatui::text::{Line, Span};
+use ratatui::text::Span;
 use ratatui::widgets::{Paragraph, Widget};
-use std::borrow::Cow;
 use std::iter::Peekable;
 
 /// What the merged pane shows.
@@ -252,21 +251,7 @@ pub fn draw_merged(
                 Some((seq, style))
             })
             .collect();
-        let mut lines: Vec<Line> = Vec::with_capacity(rows + 8);
-        for (seq, style) in marks {
-            for row in laid.rows(seq) {
-                let n = row.len();
-                let spans: Vec<Span> = row
-                    .iter()
-                    .enumerate()
-                    .map(|(k, sp)| Span {
-                        content: Cow::Borrowed(&sp.content),
-                        style: if k + 1 == n { style } else { sp.style },
-                    })
-                    .collect();
-                lines.push(Line::from(spans));
-            }
-        }
+        let lines = laid.styled(marks, rows);
         Paragraph::new(lines).render(inner, buf);
         laid.forget_unused();
         true

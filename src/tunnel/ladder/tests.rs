@@ -3,8 +3,8 @@
 
 use super::*;
 use crate::alliedware::debug::Classifier;
-use crate::analyze::{analyze_bytes, Options};
 use crate::alliedware::dialect::dialect;
+use crate::analyze::{analyze_bytes, Options};
 use crate::model::{Cmd, Exchange};
 use crate::sim::{Console, ConsoleConfig, Network, Scenario, Start};
 use std::sync::{Arc, Mutex};
